@@ -8,10 +8,13 @@
 
 pub mod entry;
 pub mod grant;
+pub mod import;
 pub mod keyring;
+pub mod matching;
 pub mod migration;
 pub mod otp;
 pub mod otpauth;
+pub mod query;
 pub mod secret;
 pub mod vault;
 pub mod wire;

@@ -1,0 +1,133 @@
+//! Entry metadata as JS sees it: everything about an entry except its seed.
+//!
+//! The one place that decides which fields cross into JS for lists, search results and parsed
+//! URIs. There is deliberately no field here that could hold a secret.
+
+use serde::Serialize;
+use tessera_core::Entry;
+use tessera_core::entry::AwsPrincipal;
+use tessera_core::otp::{OtpKind, OtpParams};
+use tessera_core::otpauth::OtpAuth;
+use wasm_bindgen::JsValue;
+
+use crate::error::Error;
+
+/// `{id?, type, algorithm, digits, period?, counter?, label, issuer?, awsAccountId?, ...}`.
+/// Absent optional fields are omitted (not `null`), so `'issuer' in info` means it is set.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub algorithm: &'static str,
+    pub digits: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
+    /// A JS number: exact up to 2^53, which no real HOTP counter reaches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counter: Option<f64>,
+    pub label: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_account_alias: Option<&'a str>,
+    /// `"root"` or `"iam_user"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_principal: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iam_user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<&'a str>,
+}
+
+struct Principal<'a> {
+    kind: Option<&'static str>,
+    iam_user_name: Option<&'a str>,
+    root_email: Option<&'a str>,
+}
+
+fn principal(p: Option<&AwsPrincipal>) -> Principal<'_> {
+    match p {
+        None => Principal { kind: None, iam_user_name: None, root_email: None },
+        Some(AwsPrincipal::Root { email }) => {
+            Principal { kind: Some("root"), iam_user_name: None, root_email: email.as_deref() }
+        }
+        Some(AwsPrincipal::IamUser { name }) => {
+            Principal { kind: Some("iam_user"), iam_user_name: Some(name), root_email: None }
+        }
+    }
+}
+
+fn params(p: &OtpParams) -> (&'static str, Option<u32>, Option<f64>) {
+    match p.kind {
+        OtpKind::Totp { period } => (p.kind.name(), Some(period), None),
+        // Precision loss above 2^53 only affects display; codes are computed in wasm.
+        #[allow(clippy::cast_precision_loss)]
+        OtpKind::Hotp { counter } => (p.kind.name(), None, Some(counter as f64)),
+    }
+}
+
+impl<'a> EntryInfo<'a> {
+    pub fn of_entry(id: Option<&'a str>, e: &'a Entry) -> Self {
+        let (kind, period, counter) = params(&e.otp);
+        let p = principal(e.aws_principal.as_ref());
+        Self {
+            id,
+            kind,
+            algorithm: e.otp.algorithm.name(),
+            digits: e.otp.digits,
+            period,
+            counter,
+            label: &e.label,
+            issuer: e.issuer.as_deref(),
+            aws_account_id: e.aws_account_id.as_deref(),
+            aws_account_alias: e.aws_account_alias.as_deref(),
+            aws_principal: p.kind,
+            iam_user_name: p.iam_user_name,
+            root_email: p.root_email,
+            device_name: e.device_name.as_deref(),
+            notes: e.notes.as_deref(),
+        }
+    }
+
+    pub fn of_otpauth(o: &'a OtpAuth) -> Self {
+        let (kind, period, counter) = params(&o.params);
+        let p = principal(o.aws_principal.as_ref());
+        Self {
+            id: None,
+            kind,
+            algorithm: o.params.algorithm.name(),
+            digits: o.params.digits,
+            period,
+            counter,
+            label: &o.account,
+            issuer: o.issuer.as_deref(),
+            aws_account_id: o.aws_account_id.as_deref(),
+            aws_account_alias: o.aws_account_alias.as_deref(),
+            aws_principal: p.kind,
+            iam_user_name: p.iam_user_name,
+            root_email: p.root_email,
+            device_name: o.device_name.as_deref(),
+            notes: None,
+        }
+    }
+
+    pub fn to_js(&self) -> Result<JsValue, Error> {
+        to_js(self)
+    }
+}
+
+/// Plain JS objects (not `Map`s) for Rust structs and maps.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| Error::new("internal", e.to_string()))
+}

@@ -1,0 +1,33 @@
+//! Tessera's wasm binding: a thin layer that converts types and errors and delegates to
+//! `tessera-core`. Logic that grows here belongs in the core.
+//!
+//! - Every error reaches JS as an `Error` whose `code` is the core error's stable code string
+//!   (`otpauth_bad_secret`, `keyring_wrong_passphrase_or_tampered`, ...) and whose `message` is
+//!   human text without secrets. Codes of this layer: `vault_locked` (a locked `Vault` or
+//!   `Keyring`), `bad_argument` (a JS value of the wrong shape), `entry_not_found`.
+//! - Seeds and keys stay in wasm memory: `Keyring` and `Vault` are handles, wiped by `lock()`
+//!   and by `free()`. Only `Vault.exportUri()` and `Vault.revealSecret()` return a seed.
+//! - Time comes from JS (`unixTime` in seconds, e.g. `Date.now() / 1000`); `nowSeconds()` reads
+//!   the JS clock for callers that want the binding to do it.
+//! - Argon2id (`Keyring.unlock`, `Keyring.prototype.seal`) blocks for about a second: run it in
+//!   a worker, not on a UI thread.
+
+mod error;
+mod info;
+mod keyring;
+mod rng;
+mod time;
+mod uri;
+
+pub use error::Error;
+pub use keyring::{Keyring, kdf_params, keyring_header};
+pub use time::now_seconds;
+pub use uri::{code_from_uri, parse_migration, parse_uri};
+
+error::from_core_errors!(
+    tessera_core::otp::OtpError,
+    tessera_core::otpauth::OtpAuthError,
+    tessera_core::secret::Base32Error,
+    tessera_core::migration::MigrationError,
+    tessera_core::keyring::KeyringError,
+);

@@ -1,0 +1,75 @@
+//! Single otpauth URIs, without a vault: one code, or what a URI says (no secret).
+
+use serde::Serialize;
+use tessera_core::otp::Generator;
+use tessera_core::otpauth::OtpAuth;
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+use crate::info::{EntryInfo, to_js};
+use crate::time::unix_seconds;
+
+/// The code of an `otpauth://` URI at `unixTime` (seconds; HOTP: at the URI's counter).
+///
+/// For lists use a `Vault` and its batch `codes()`: this parses and decodes per call.
+#[wasm_bindgen(js_name = codeFromUri)]
+pub fn code_from_uri(uri: &str, unix_time: f64) -> Result<String, Error> {
+    let time = unix_seconds(unix_time)?;
+    let parsed = OtpAuth::parse(uri)?;
+    Ok(Generator::new(&parsed.secret, &parsed.params)?.generate(time).code)
+}
+
+/// What an `otpauth://` URI says, without its secret: `{type, algorithm, digits, period |
+/// counter, label, issuer?, awsAccountId?, awsAccountAlias?, awsPrincipal?, deviceName?}`.
+#[wasm_bindgen(js_name = parseUri)]
+pub fn parse_uri(uri: &str) -> Result<JsValue, Error> {
+    let parsed = OtpAuth::parse(uri)?;
+    EntryInfo::of_otpauth(&parsed).to_js()
+}
+
+/// What a Google Authenticator export (`otpauth-migration://offline?data=...`) holds, without
+/// secrets: `{version, batchSize, batchIndex, batchId, entries}`, where each entry is an
+/// `EntryInfo` (as `parseUri` gives) or `{error: code, message}` for an entry that cannot be
+/// imported (for example `migration_unsupported_algorithm` for MD5). A URI that cannot be read
+/// at all throws (`migration_bad_scheme`, `migration_bad_base64`, ...).
+#[wasm_bindgen(js_name = parseMigration)]
+pub fn parse_migration(uri: &str) -> Result<JsValue, Error> {
+    let batch = tessera_core::migration::parse(uri)?;
+    let entries = js_sys::Array::new();
+    for item in &batch.entries {
+        let value = match item {
+            Ok(entry) => EntryInfo::of_entry(None, entry).to_js()?,
+            Err(err) => to_js(&EntryFailure { error: err.code(), message: err.to_string() })?,
+        };
+        entries.push(&value);
+    }
+    let out = to_js(&BatchHeader {
+        version: batch.version,
+        batch_size: batch.batch_size,
+        batch_index: batch.batch_index,
+        batch_id: batch.batch_id,
+    })?;
+    set(&out, "entries", &entries);
+    Ok(out)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchHeader {
+    version: i32,
+    batch_size: i32,
+    batch_index: i32,
+    batch_id: i32,
+}
+
+/// One entry of a batch that could not be read: `{error: code, message}`.
+#[derive(Serialize)]
+pub struct EntryFailure {
+    pub error: &'static str,
+    pub message: String,
+}
+
+/// Sets a property on an object this module just created (cannot fail).
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
+}

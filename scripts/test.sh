@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test Tessera has, installing what is missing first. Used by developers and by .ci/run.
+# Usage: scripts/test.sh            (everything)
+source "$(dirname "$0")/lib.sh"
+
+ensure_rust
+ensure_node
+
+passed=0
+failed=0
+failures=()
+step() {
+  local name="$1"; shift
+  say "$name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); say "$name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); say "$name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+step "rustfmt" cargo fmt --all --check
+step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (wasm32)" cargo clippy -p tessera-core -p tessera-wasm --target wasm32-unknown-unknown --locked -- -D warnings
+step "core builds for wasm32 without wasm deps" scripts/check-core-purity.sh
+step "rust tests" cargo test --workspace --locked
+step "build wasm package (cargo xtask dist)" cargo xtask dist
+step "wasm package tests (node)" node --test tests/wasm/
+if [ -x scripts/fuzz.sh ]; then step "fuzz (short runs)" scripts/fuzz.sh; fi
+
+echo
+if [ "$failed" -ne 0 ]; then
+  printf 'failed steps: %s\n' "${failures[*]}"
+fi
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

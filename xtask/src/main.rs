@@ -1,0 +1,72 @@
+//! Tessera's build tasks, run as `cargo xtask <task>` (alias in `.cargo/config.toml`).
+//!
+//! `dist` is the single entry point that developers, the README and CI use to produce everything
+//! under `dist/`. Each artefact is one step in [`dist`], in dependency order.
+// A build tool's console output is its interface.
+#![allow(clippy::print_stdout)]
+
+mod wasm;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  dist [--no-wasm-opt]   build everything under dist/:
+                           dist/pkg/   the wasm package (wasm-bindgen --target web, wasm-opt -Oz)
+  help                   this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dist") => dist(&args[1..]),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dist(args: &[String]) -> Result<()> {
+    let mut opts = wasm::Options { wasm_opt: true };
+    for arg in args {
+        match arg.as_str() {
+            "--no-wasm-opt" => opts.wasm_opt = false,
+            other => anyhow::bail!("unknown option for dist: {other}\n{USAGE}"),
+        }
+    }
+    let root = workspace_root()?;
+    let dist = root.join("dist");
+
+    // 1. The wasm package, loaded by the extension, the web console and the JS tests.
+    wasm::package(&root, &dist.join("pkg"), &opts)?;
+
+    // 2. The browser extension (issue 3) goes here: it copies dist/pkg into dist/chrome/ and
+    //    dist/firefox/ and emits one manifest per browser from the top-level manifest.json.
+
+    Ok(())
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask's manifest directory has no parent")
+}
