@@ -1,5 +1,6 @@
 // Pins the one manifest source and the difference between the emitted Chrome and Firefox manifests.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +107,23 @@ test('emitManifests writes both files', () => {
     const firefox = JSON.parse(readFileSync(paths[1], 'utf8'));
     assert.deepEqual(chrome, chromeManifest(source));
     assert.deepEqual(firefox, firefoxManifest(source));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('the command line used by cargo xtask dist', () => {
+  const out = mkdtempSync(join(tmpdir(), 'tessera-manifests-cli-'));
+  const script = new URL('extension/build/emit-manifests.mjs', ROOT).pathname;
+  try {
+    const printed = execFileSync(process.execPath, [script, '--out', out], { encoding: 'utf8' });
+    assert.equal(printed, `${join(out, 'chrome', 'manifest.json')}\n${join(out, 'firefox', 'manifest.json')}\n`);
+    const firefox = JSON.parse(readFileSync(join(out, 'firefox', 'manifest.json'), 'utf8'));
+    assert.deepEqual(firefox, firefoxManifest(source));
+    assert.throws(
+      () => execFileSync(process.execPath, [script], { encoding: 'utf8', stdio: 'pipe' }),
+      (error) => error.status === 2 && /usage/.test(error.stderr),
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -59,7 +59,10 @@ fn parent_dir(target: &Path) -> PathBuf {
 }
 
 fn temp_prefix(target: &Path) -> String {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     format!(".{name}.")
 }
 
@@ -149,7 +152,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("vault");
         write(&target, b"x").unwrap();
-        assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]
@@ -179,13 +185,19 @@ mod tests {
         let target = dir.path().join("vault");
         write(&target, b"old").unwrap();
         // What a writer killed between write and rename leaves behind, under our own pid.
-        let stale = dir.path().join(format!(".vault.{}.0.tmp", std::process::id()));
+        let stale = dir
+            .path()
+            .join(format!(".vault.{}.0.tmp", std::process::id()));
         fs::write(&stale, b"half-written").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"old");
 
         write(&target, b"new").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"new");
-        assert_eq!(fs::read(&stale).unwrap(), b"half-written", "O_EXCL never reuses it");
+        assert_eq!(
+            fs::read(&stale).unwrap(),
+            b"half-written",
+            "O_EXCL never reuses it"
+        );
 
         remove_stale_temps(&target).unwrap();
         assert!(temps(dir.path()).is_empty());

@@ -32,8 +32,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a keyring and a personal vault in the home (refuses if one exists)
-    #[command(after_help = "The passphrase is asked twice on the terminal, or taken from \
-                            TESSERA_PASSPHRASE.")]
+    #[command(
+        after_help = "The passphrase is asked twice on the terminal, or taken from \
+                            TESSERA_PASSPHRASE."
+    )]
     Init,
 
     /// Add one entry from an otpauth:// URI
@@ -50,10 +52,12 @@ pub enum Command {
     },
 
     /// Import otpauth:// lines and Google Authenticator export URIs (otpauth-migration://)
-    #[command(after_help = "One URI per line; blank lines and lines starting with # are skipped. \
+    #[command(
+        after_help = "One URI per line; blank lines and lines starting with # are skipped. \
                             All or nothing: any bad line aborts the import and the vault is left \
                             unchanged. Entries already in the vault (same secret and parameters) \
-                            are skipped and counted.")]
+                            are skipped and counted."
+    )]
     Import {
         /// File to read; `-` reads stdin
         file: PathBuf,

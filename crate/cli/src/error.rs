@@ -11,7 +11,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tessera_core::{keyring, migration, otp, otpauth, vault};
+use tessera_core::{keyring, otp, otpauth, vault};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -25,7 +25,11 @@ pub enum CliError {
 
     /// A line of an import file is malformed; nothing was imported (exit 2).
     #[error("{source_name} line {line}: {reason}; nothing imported")]
-    Import { source_name: String, line: usize, reason: String },
+    Import {
+        source_name: String,
+        line: usize,
+        reason: String,
+    },
 
     /// The query matches no entry (exit 2).
     #[error("no entry matches {0:?} (see `tessera list`)")]
@@ -61,11 +65,17 @@ pub enum CliError {
 
     /// The keyring could not be opened: wrong passphrase, damaged or unsupported file (exit 1).
     #[error("cannot open the keyring {}: {source}", .path.display())]
-    Keyring { path: PathBuf, source: keyring::KeyringError },
+    Keyring {
+        path: PathBuf,
+        source: keyring::KeyringError,
+    },
 
     /// The vault could not be opened or sealed (exit 1).
     #[error("cannot open the vault {}: {source}", .path.display())]
-    Vault { path: PathBuf, source: vault::VaultError },
+    Vault {
+        path: PathBuf,
+        source: vault::VaultError,
+    },
 
     /// Another `tessera` holds the write lock (exit 1).
     #[error("another tessera process is changing this vault ({}); try again", .0.display())]
@@ -83,16 +93,25 @@ pub enum CliError {
     #[error("the system random number generator failed")]
     Random,
 
-    #[error("{context} {}: {source}", .path.display())]
-    Io { context: &'static str, path: PathBuf, source: io::Error },
+    /// A broken invariant of this program, reported instead of risked (exit 1).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 
-    #[error("cannot read Google Authenticator export: {0}")]
-    Migration(#[source] migration::MigrationError),
+    #[error("{context} {}: {source}", .path.display())]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
 }
 
 impl CliError {
     pub fn io(context: &'static str, path: &Path, source: io::Error) -> Self {
-        Self::Io { context, path: path.to_path_buf(), source }
+        Self::Io {
+            context,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// 2 when the user's input must change, 1 otherwise (see the module doc).
@@ -104,8 +123,7 @@ impl CliError {
             | Self::NoMatch(_)
             | Self::Ambiguous { .. }
             | Self::Otp(_)
-            | Self::AtWithHotp
-            | Self::Migration(_) => 2,
+            | Self::AtWithHotp => 2,
             Self::NoVault(_)
             | Self::VaultExists(_)
             | Self::Incomplete { .. }
@@ -116,6 +134,7 @@ impl CliError {
             | Self::Declined
             | Self::Clock
             | Self::Random
+            | Self::Internal(_)
             | Self::Io { .. } => 1,
         }
     }

@@ -28,7 +28,9 @@ impl Home {
     pub fn resolve(flag: Option<PathBuf>) -> Result<Self, CliError> {
         let dir = match flag {
             Some(dir) if dir.as_os_str().is_empty() => {
-                return Err(CliError::Usage("the vault home (--home / TESSERA_HOME) is empty".into()));
+                return Err(CliError::Usage(
+                    "the vault home (--home / TESSERA_HOME) is empty".into(),
+                ));
             }
             Some(dir) => dir,
             None => directories::ProjectDirs::from("", "", "tessera")
@@ -66,10 +68,14 @@ impl Home {
         match (self.keyring_path().exists(), self.vault_path().exists()) {
             (true, true) => Ok(()),
             (false, false) => Err(CliError::NoVault(self.dir.clone())),
-            (true, false) => Err(CliError::Incomplete { dir: self.dir.clone(), missing: VAULT_FILE }),
-            (false, true) => {
-                Err(CliError::Incomplete { dir: self.dir.clone(), missing: KEYRING_FILE })
-            }
+            (true, false) => Err(CliError::Incomplete {
+                dir: self.dir.clone(),
+                missing: VAULT_FILE,
+            }),
+            (false, true) => Err(CliError::Incomplete {
+                dir: self.dir.clone(),
+                missing: KEYRING_FILE,
+            }),
         }
     }
 

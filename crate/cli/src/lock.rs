@@ -27,11 +27,14 @@ pub struct WriteLock {
 impl WriteLock {
     pub fn acquire(home: &Path) -> Result<Self, CliError> {
         let path = home.join(".lock");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options
             .open(&path)
             .map_err(|e| CliError::io("cannot open the lock file", &path, e))?;
         let start = Instant::now();

@@ -49,21 +49,37 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
+    panic_hook_test();
     // `code URI` needs no home; everything else does.
-    if let Command::Code { at, target } = &cli.command {
-        if let Some(uri) = commands::code::as_uri(target)? {
-            return commands::code::of_uri(&uri, *at);
-        }
+    if let Command::Code { at, target } = &cli.command
+        && let Some(uri) = commands::code::as_uri(target)?
+    {
+        return commands::code::of_uri(&uri, *at);
     }
     let home = Home::resolve(cli.home)?;
     match cli.command {
         Command::Init => commands::init::run(&home),
-        Command::Add { uri, name, aws_account } => {
-            commands::add::run(&home, &uri, name, aws_account)
-        }
+        Command::Add {
+            uri,
+            name,
+            aws_account,
+        } => commands::add::run(&home, &uri, name, aws_account),
         Command::Import { file, skip_invalid } => commands::import::run(&home, &file, skip_invalid),
         Command::List => commands::list::run(&home),
         Command::Code { at, target } => commands::code::of_query(&home, &target, at),
         Command::Rm { query, yes } => commands::rm::run(&home, &query, yes),
     }
 }
+
+/// Debug builds only: `TESSERA_TEST_CRASH=panic` panics here so the integration tests can check
+/// that the hook above turns a panic into one line and exit 1. Release builds have no such path.
+#[cfg(debug_assertions)]
+#[allow(clippy::panic)] // The deliberate panic under test.
+fn panic_hook_test() {
+    if std::env::var_os("TESSERA_TEST_CRASH").is_some_and(|v| v == "panic") {
+        panic!("TESSERA_TEST_CRASH=panic");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn panic_hook_test() {}

@@ -22,6 +22,9 @@ pub fn note(text: &str) {
 
 /// The final error line: `tessera: error: ...`, forced onto one line whatever it quotes.
 pub fn error_line(text: &str) {
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     note(&format!("tessera: error: {one_line}"));
 }

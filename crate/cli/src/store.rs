@@ -13,8 +13,10 @@ use tessera_core::Entry;
 use tessera_core::keyring::{KdfParams, Keyring};
 use tessera_core::query;
 use tessera_core::vault::{EntryId, OpenVault, SealedVault};
+use zeroize::Zeroizing;
 
 use crate::atomic;
+use crate::commands::list;
 use crate::error::CliError;
 use crate::home::Home;
 use crate::lock::WriteLock;
@@ -56,15 +58,25 @@ impl Store {
         };
         let keyring_path = home.keyring_path();
         let keyring_bytes = read(&keyring_path)?;
-        Keyring::read_header(&keyring_bytes)
-            .map_err(|source| CliError::Keyring { path: keyring_path.clone(), source })?;
+        Keyring::read_header(&keyring_bytes).map_err(|source| CliError::Keyring {
+            path: keyring_path.clone(),
+            source,
+        })?;
         let sealed = read_vault(home)?;
         let pass = passphrase::existing()?;
-        let keyring = Keyring::open(&keyring_bytes, pass.as_bytes())
-            .map_err(|source| CliError::Keyring { path: keyring_path, source })?;
+        let keyring =
+            Keyring::open(&keyring_bytes, pass.as_bytes()).map_err(|source| CliError::Keyring {
+                path: keyring_path,
+                source,
+            })?;
         drop(pass);
         let vault = open_vault(home, &sealed, &keyring)?;
-        Ok(Self { home: home.clone(), keyring, vault, lock })
+        Ok(Self {
+            home: home.clone(),
+            keyring,
+            vault,
+            lock,
+        })
     }
 
     /// Takes the write lock and re-reads the vault (another writer may have changed it since),
@@ -104,12 +116,18 @@ impl Store {
                 .ok_or_else(|| CliError::NoMatch(query.to_owned())),
             many => {
                 out::note(&format!("candidates for {query:?}:"));
-                for i in many {
-                    if let Some((id, e)) = entries.get(*i) {
-                        out::note(&format!("  {}", crate::commands::list::row(id, e).join("  ")));
-                    }
+                let rows: Vec<_> = many
+                    .iter()
+                    .filter_map(|i| entries.get(*i))
+                    .map(|(id, e)| list::row(id, e))
+                    .collect();
+                for line in list::table(&rows) {
+                    out::note(&format!("  {line}"));
                 }
-                Err(CliError::Ambiguous { query: query.to_owned(), count: many.len() })
+                Err(CliError::Ambiguous {
+                    query: query.to_owned(),
+                    count: many.len(),
+                })
             }
         }
     }
@@ -119,41 +137,48 @@ impl Store {
         if self.lock.is_none() {
             // A programming error, reported rather than risked: a write without the lock could
             // lose a concurrent writer's update.
-            return Err(CliError::Usage("internal: vault written without the write lock".into()));
+            return Err(CliError::Internal("vault written without the write lock"));
         }
         let mut rng = rng::os_seeded()?;
         let path = self.home.vault_path();
         let sealed = self
             .vault
             .seal(std::slice::from_ref(self.keyring.public()), None, &mut rng)
-            .map_err(|source| CliError::Vault { path: path.clone(), source })?;
+            .map_err(|source| CliError::Vault {
+                path: path.clone(),
+                source,
+            })?;
         atomic::write(&path, &sealed.to_bytes())
             .map_err(|e| CliError::io("cannot write the vault", &path, e))
     }
 }
 
-/// `tessera init`: a new keyring and an empty personal vault granted to it. The caller has
-/// checked that no vault exists and created the directory.
-pub fn create(home: &Home) -> Result<String, CliError> {
+/// `tessera init`: a new keyring and an empty personal vault granted to it, in an existing
+/// directory. Returns the key fingerprint to show.
+pub fn create(home: &Home, pass: Zeroizing<String>, params: KdfParams) -> Result<String, CliError> {
     let _lock = lock_for_write(home)?;
     // Re-checked under the lock: a concurrent `init` may have won.
     if home.has_vault() {
         return Err(CliError::VaultExists(home.dir().to_path_buf()));
     }
-    let params = kdf_params()?;
-    let pass = passphrase::new()?;
     let mut rng = rng::os_seeded()?;
     let keyring = Keyring::generate(&mut rng);
     let keyring_path = home.keyring_path();
     let keyring_bytes = keyring
         .seal(pass.as_bytes(), params, &mut rng)
-        .map_err(|source| CliError::Keyring { path: keyring_path.clone(), source })?;
+        .map_err(|source| CliError::Keyring {
+            path: keyring_path.clone(),
+            source,
+        })?;
     drop(pass);
     let vault_path = home.vault_path();
     let vault = OpenVault::create(PERSONAL_VAULT_NAME, &mut rng);
     let sealed = vault
         .seal(std::slice::from_ref(keyring.public()), None, &mut rng)
-        .map_err(|source| CliError::Vault { path: vault_path.clone(), source })?;
+        .map_err(|source| CliError::Vault {
+            path: vault_path.clone(),
+            source,
+        })?;
     // Keyring first: a crash in between leaves a keyring without a vault, which `init` and
     // `require_vault` report as an incomplete home rather than a vault nobody can open.
     atomic::write(&keyring_path, &keyring_bytes)
@@ -163,11 +188,14 @@ pub fn create(home: &Home) -> Result<String, CliError> {
     Ok(keyring.fingerprint().to_display())
 }
 
-fn kdf_params() -> Result<KdfParams, CliError> {
+/// The Argon2id cost for a new keyring, from [`KDF_ENV`].
+pub fn kdf_params() -> Result<KdfParams, CliError> {
     match std::env::var(KDF_ENV).as_deref() {
         Err(std::env::VarError::NotPresent) | Ok("" | "default") => Ok(KdfParams::DEFAULT),
         Ok("floor") => Ok(KdfParams::MIN),
-        _ => Err(CliError::Usage(format!("{KDF_ENV} must be `default` or `floor`"))),
+        _ => Err(CliError::Usage(format!(
+            "{KDF_ENV} must be `default` or `floor`"
+        ))),
     }
 }
 
@@ -196,13 +224,17 @@ fn open_vault(home: &Home, sealed: &SealedVault, keyring: &Keyring) -> Result<Op
     if sealed.grants().len() != 1 {
         return Err(CliError::NotPersonal(path));
     }
-    sealed.open(keyring).map_err(|source| CliError::Vault { path, source })
+    sealed
+        .open(keyring)
+        .map_err(|source| CliError::Vault { path, source })
 }
 
 fn by_id_prefix(entries: &[(EntryId, Entry)], prefix: &str) -> Result<Vec<usize>, CliError> {
     let prefix = prefix.trim().to_ascii_lowercase();
     if prefix.len() < 4 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(CliError::Usage("id: needs at least 4 hex digits of an entry id".into()));
+        return Err(CliError::Usage(
+            "id: needs at least 4 hex digits of an entry id".into(),
+        ));
     }
     Ok(entries
         .iter()

@@ -625,6 +625,36 @@ mod tests {
     }
 
     #[test]
+    fn secrets_must_match_the_header_keys() {
+        // A well-sealed keyring whose header names someone else's public keys (a writer bug or a
+        // forgery by someone who knows the passphrase) is refused after decryption.
+        let (kr, other) = (Keyring::generate(&mut rng()), Keyring::generate(&mut rng()));
+        let mut sealed = kr.seal(b"pw", KdfParams::MIN, &mut rng()).unwrap();
+        sealed[34..66].copy_from_slice(&other.public().x25519);
+        let kek = KdfParams::MIN.derive(b"pw", &sealed[18..34]).unwrap();
+        let mut block = Zeroizing::new([0u8; SECRET_BLOCK_LEN]);
+        kr.x25519.write_exact(&mut block[..32]);
+        block[32..].copy_from_slice(kr.ed25519.as_bytes());
+        let aad = labelled(KEYRING_AAD_LABEL, &sealed[..KEYRING_HEADER_LEN]);
+        let nonce: [u8; NONCE_LEN] = sealed[98..110].try_into().unwrap();
+        let ct = aes_key(&kek)
+            .unwrap()
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: block.as_ref(),
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        sealed[KEYRING_HEADER_LEN..].copy_from_slice(&ct);
+        assert_eq!(
+            Keyring::open(&sealed, b"pw").unwrap_err().code(),
+            "keyring_key_mismatch"
+        );
+    }
+
+    #[test]
     fn signatures_are_bound_to_their_context() {
         let kr = Keyring::generate(&mut rng());
         let sig = kr.sign(SignatureContext::AuditEvent, b"event");

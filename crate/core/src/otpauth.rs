@@ -149,7 +149,8 @@ impl OtpAuth {
 
     /// The canonical URI: type, `Issuer:account` label, then `secret` (unpadded upper-case
     /// base32), `issuer`, `algorithm`, `digits`, and `period` or `counter`, all explicit.
-    /// Zeroized on drop, since it holds the secret.
+    /// Zeroized on drop, since it holds the secret. Very long labels can make it longer than
+    /// [`MAX_URI_LEN`], which [`parse`] refuses.
     pub fn to_uri(&self) -> Result<Zeroizing<String>, OtpError> {
         emit(
             &self.secret,

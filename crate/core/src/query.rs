@@ -4,7 +4,8 @@
 //! client picks the same entry for the same words. Rules:
 //!
 //! - Comparison ignores case (Unicode lower-casing) and surrounding white space.
-//! - A query of exactly 12 ASCII digits is an AWS account id and matches `aws_account_id` only.
+//! - A query of exactly 12 ASCII digits (optionally grouped with `-` or spaces, as the AWS
+//!   console shows `1234-5678-9012`) is an AWS account id and matches `aws_account_id` only.
 //! - Otherwise two tiers. **Exact**: the query equals the label, the issuer, the AWS account
 //!   alias, the device name, or `issuer:label`. **Partial**: the query is a substring of the
 //!   label, the issuer, the alias or `issuer:label`. If any entry matches exactly, only the exact
@@ -45,20 +46,27 @@ where
     I: IntoIterator<Item = &'a Entry>,
 {
     let q = query.trim();
-    if is_aws_account_id(q) {
+    let digits: String = q.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    if is_aws_account_id(&digits) {
         let indices = entries
             .into_iter()
             .enumerate()
-            .filter(|(_, e)| e.aws_account_id.as_deref() == Some(q))
+            .filter(|(_, e)| e.aws_account_id.as_deref() == Some(digits.as_str()))
             .map(|(i, _)| i)
             .collect();
-        return Matches { tier: Tier::AwsAccountId, indices };
+        return Matches {
+            tier: Tier::AwsAccountId,
+            indices,
+        };
     }
     let q = q.to_lowercase();
     let mut exact = Vec::new();
     let mut partial = Vec::new();
     if q.is_empty() {
-        return Matches { tier: Tier::Exact, indices: exact };
+        return Matches {
+            tier: Tier::Exact,
+            indices: exact,
+        };
     }
     for (i, e) in entries.into_iter().enumerate() {
         let fields = Fields::of(e);
@@ -69,9 +77,15 @@ where
         }
     }
     if exact.is_empty() {
-        Matches { tier: Tier::Partial, indices: partial }
+        Matches {
+            tier: Tier::Partial,
+            indices: partial,
+        }
     } else {
-        Matches { tier: Tier::Exact, indices: exact }
+        Matches {
+            tier: Tier::Exact,
+            indices: exact,
+        }
     }
 }
 
@@ -90,7 +104,13 @@ impl Fields {
         let label = e.label.to_lowercase();
         let issuer = lower(&e.issuer);
         let issuer_label = issuer.as_ref().map(|i| format!("{i}:{label}"));
-        Self { label, issuer, alias: lower(&e.aws_account_alias), device: lower(&e.device_name), issuer_label }
+        Self {
+            label,
+            issuer,
+            alias: lower(&e.aws_account_alias),
+            device: lower(&e.device_name),
+            issuer_label,
+        }
     }
 
     fn exact(&self, q: &str) -> bool {
@@ -125,8 +145,18 @@ mod tests {
         vec![
             entry("alice", Some("GitHub"), None, None),
             entry("alice@example.com", Some("Google"), None, None),
-            entry("root", Some("Amazon Web Services"), Some("123456789012"), Some("acme-prod")),
-            entry("deploy", Some("Amazon Web Services"), Some("210987654321"), Some("acme-dev")),
+            entry(
+                "root",
+                Some("Amazon Web Services"),
+                Some("123456789012"),
+                Some("acme-prod"),
+            ),
+            entry(
+                "deploy",
+                Some("Amazon Web Services"),
+                Some("210987654321"),
+                Some("acme-dev"),
+            ),
             entry("bob", Some("GitHub"), None, None),
         ]
     }
@@ -137,8 +167,16 @@ mod tests {
 
     #[test]
     fn account_id_matches_only_the_id_field() {
-        assert_eq!(find_in("123456789012"), Matches { tier: Tier::AwsAccountId, indices: vec![2] });
+        assert_eq!(
+            find_in("123456789012"),
+            Matches {
+                tier: Tier::AwsAccountId,
+                indices: vec![2]
+            }
+        );
         assert_eq!(find_in(" 210987654321 ").indices, vec![3]);
+        assert_eq!(find_in("2109-8765-4321").indices, vec![3]);
+        assert_eq!(find_in("2109 8765 4321").indices, vec![3]);
         assert!(find_in("000000000000").indices.is_empty());
     }
 
@@ -147,7 +185,13 @@ mod tests {
         assert_eq!(find_in("ACME-PROD").indices, vec![2]);
         assert_eq!(find_in("bob").indices, vec![4]);
         assert_eq!(find_in("github:alice").indices, vec![0]);
-        assert_eq!(find_in("github"), Matches { tier: Tier::Exact, indices: vec![0, 4] });
+        assert_eq!(
+            find_in("github"),
+            Matches {
+                tier: Tier::Exact,
+                indices: vec![0, 4]
+            }
+        );
     }
 
     #[test]
@@ -158,7 +202,13 @@ mod tests {
 
     #[test]
     fn partial_when_nothing_is_exact() {
-        assert_eq!(find_in("acme"), Matches { tier: Tier::Partial, indices: vec![2, 3] });
+        assert_eq!(
+            find_in("acme"),
+            Matches {
+                tier: Tier::Partial,
+                indices: vec![2, 3]
+            }
+        );
         assert_eq!(find_in("goog").indices, vec![1]);
         assert_eq!(find_in("example.com").indices, vec![1]);
     }
@@ -174,7 +224,10 @@ mod tests {
     fn device_name_is_exact_only() {
         let mut e = entry("root", None, None, None);
         e.device_name = Some("my-yubikey".into());
-        assert_eq!(find(std::slice::from_ref(&e), "my-yubikey").indices, vec![0]);
+        assert_eq!(
+            find(std::slice::from_ref(&e), "my-yubikey").indices,
+            vec![0]
+        );
         assert!(find(std::slice::from_ref(&e), "yubi").indices.is_empty());
     }
 

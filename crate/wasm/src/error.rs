@@ -28,6 +28,10 @@ impl Error {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<Error> for JsValue {

@@ -12,17 +12,20 @@
 //! - Argon2id (`Keyring.unlock`, `Keyring.prototype.seal`) blocks for about a second: run it in
 //!   a worker, not on a UI thread.
 
+mod edit;
 mod error;
 mod info;
 mod keyring;
 mod rng;
 mod time;
 mod uri;
+mod vault;
 
 pub use error::Error;
 pub use keyring::{Keyring, kdf_params, keyring_header};
 pub use time::now_seconds;
 pub use uri::{code_from_uri, parse_migration, parse_uri};
+pub use vault::Vault;
 
 error::from_core_errors!(
     tessera_core::otp::OtpError,
@@ -30,4 +33,8 @@ error::from_core_errors!(
     tessera_core::secret::Base32Error,
     tessera_core::migration::MigrationError,
     tessera_core::keyring::KeyringError,
+    tessera_core::vault::VaultError,
+    tessera_core::entry::EntryError,
+    tessera_core::grant::GrantError,
+    tessera_core::import::ImportError,
 );

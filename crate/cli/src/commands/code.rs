@@ -35,7 +35,9 @@ pub fn read_stdin_uri() -> Result<Zeroizing<String>, CliError> {
     let mut lock = stdin.lock();
     loop {
         line.clear();
-        let n = lock.read_line(&mut line).map_err(|e| CliError::io("cannot read", "stdin".as_ref(), e))?;
+        let n = lock
+            .read_line(&mut line)
+            .map_err(|e| CliError::io("cannot read", "stdin".as_ref(), e))?;
         if n == 0 {
             return Err(CliError::Usage("no otpauth URI on stdin".into()));
         }
@@ -74,7 +76,10 @@ pub fn of_query(home: &Home, query: &str, at: Option<u64>) -> Result<(), CliErro
     store
         .vault_mut()
         .update(&id, entry)
-        .map_err(|source| CliError::Vault { path: vault_path, source })?;
+        .map_err(|source| CliError::Vault {
+            path: vault_path,
+            source,
+        })?;
     store.save()?;
     out::line(&code)
 }

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use tessera_core::{Entry, migration, otpauth};
+use tessera_core::{Entry, import};
 use zeroize::Zeroizing;
 
 use super::same_credential;
@@ -13,9 +13,8 @@ use crate::home::Home;
 use crate::out;
 use crate::store::{Access, Store};
 
-/// Largest import read. A Google export of 1000 entries is well under 1 MiB.
-const MAX_IMPORT_BYTES: u64 = 16 * 1024 * 1024;
-const MIGRATION_PREFIX: &str = "otpauth-migration://";
+/// Largest import read (the core's limit). A Google export of 1000 entries is under 1 MiB.
+const MAX_IMPORT_BYTES: u64 = import::MAX_IMPORT_LEN as u64;
 
 #[derive(Debug, Default)]
 struct Parsed {
@@ -38,14 +37,21 @@ pub fn run(home: &Home, file: &Path, skip_invalid: bool) -> Result<(), CliError>
     let vault_path = home.vault_path();
     let (mut added, mut duplicates) = (0usize, 0usize);
     for entry in parsed.entries {
-        if store.entries().iter().any(|(_, e)| same_credential(e, &entry)) {
+        if store
+            .entries()
+            .iter()
+            .any(|(_, e)| same_credential(e, &entry))
+        {
             duplicates += 1;
             continue;
         }
         store
             .vault_mut()
             .add(entry, &mut rng)
-            .map_err(|source| CliError::Vault { path: vault_path.clone(), source })?;
+            .map_err(|source| CliError::Vault {
+                path: vault_path.clone(),
+                source,
+            })?;
         added += 1;
     }
     if added > 0 {
@@ -82,54 +88,41 @@ fn read_input(file: &Path) -> Result<(Zeroizing<String>, String), CliError> {
         file.display().to_string()
     };
     if buf.len() as u64 > MAX_IMPORT_BYTES {
-        return Err(CliError::Usage(format!("{name} is larger than 16 MiB")));
+        return Err(CliError::Usage(format!(
+            "{name} is larger than {MAX_IMPORT_BYTES} bytes"
+        )));
     }
-    let text = String::from_utf8(std::mem::take(&mut *buf))
-        .map_err(|e| {
-            drop(Zeroizing::new(e.into_bytes()));
-            CliError::Usage(format!("{name} is not UTF-8 text"))
-        })?;
+    let text = String::from_utf8(std::mem::take(&mut *buf)).map_err(|e| {
+        drop(Zeroizing::new(e.into_bytes()));
+        CliError::Usage(format!("{name} is not UTF-8 text"))
+    })?;
     Ok((Zeroizing::new(text), name))
 }
 
-/// One URI per line; blank lines and `#` comments are skipped. The first bad line or entry
-/// aborts, unless `skip_invalid`, which notes it on stderr and counts it.
+/// Delegates to `tessera_core::import` (the same reader as the extension's paste box). The
+/// first bad line or export entry aborts, unless `skip_invalid`, which notes each on stderr and
+/// counts it.
 fn parse_lines(text: &str, source_name: &str, skip_invalid: bool) -> Result<Parsed, CliError> {
+    let items = import::read(text).map_err(|e| CliError::Usage(format!("{source_name}: {e}")))?;
     let mut parsed = Parsed::default();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut refuse = |reason: String| {
-            let err = CliError::Import { source_name: source_name.to_owned(), line: n + 1, reason };
-            if skip_invalid {
+    for item in items {
+        match item.result {
+            Ok(entry) => parsed.entries.push(entry),
+            Err(e) => {
+                let reason = match item.index {
+                    Some(k) => format!("entry {}: {e}", k + 1),
+                    None => e.to_string(),
+                };
+                let err = CliError::Import {
+                    source_name: source_name.to_owned(),
+                    line: item.line,
+                    reason,
+                };
+                if !skip_invalid {
+                    return Err(err);
+                }
                 out::note(&format!("tessera: skipped: {err}"));
                 parsed.invalid += 1;
-                Ok(())
-            } else {
-                Err(err)
-            }
-        };
-        let is_migration = line
-            .get(..MIGRATION_PREFIX.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(MIGRATION_PREFIX));
-        if is_migration {
-            match migration::parse(line) {
-                Err(e) => refuse(e.to_string())?,
-                Ok(batch) => {
-                    for (k, entry) in batch.entries.into_iter().enumerate() {
-                        match entry {
-                            Ok(entry) => parsed.entries.push(entry),
-                            Err(e) => refuse(format!("entry {}: {e}", k + 1))?,
-                        }
-                    }
-                }
-            }
-        } else {
-            match otpauth::parse(line) {
-                Ok(o) => parsed.entries.push(o.into_entry()),
-                Err(e) => refuse(e.to_string())?,
             }
         }
     }

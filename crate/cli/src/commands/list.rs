@@ -22,26 +22,31 @@ pub fn run(home: &Home) -> Result<(), CliError> {
         out::note("The vault is empty: add entries with `tessera add` or `tessera import`.");
         return Ok(());
     }
-    let mut rows: Vec<[String; 5]> = vec![HEADER.map(String::from)];
+    let mut rows = vec![HEADER.map(String::from)];
     rows.extend(entries.iter().map(|(id, e)| row(id, e)));
+    for line in table(&rows) {
+        out::line(&line)?;
+    }
+    Ok(())
+}
+
+/// Rows as lines of left-aligned columns two spaces apart.
+pub fn table(rows: &[[String; 5]]) -> Vec<String> {
     let mut widths = [0usize; 5];
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for row in &rows {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (cell, w) in row.iter().zip(widths) {
                 line.push_str(&format!("{cell:<w$}  "));
             }
-        }
-        out::line(line.trim_end())?;
-    }
-    Ok(())
+            line.trim_end().to_owned()
+        })
+        .collect()
 }
 
 /// The displayed columns of one entry (also used for ambiguity candidates).

@@ -28,5 +28,7 @@ pub fn same_credential(a: &Entry, b: &Entry) -> bool {
 /// Text from a URI or a vault, made safe to print on a terminal: control characters (escape
 /// sequences a hostile QR code could carry) become `?`.
 pub fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

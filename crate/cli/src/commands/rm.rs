@@ -27,7 +27,10 @@ pub fn run(home: &Home, query: &str, yes: bool) -> Result<(), CliError> {
     store
         .vault_mut()
         .remove(&id)
-        .map_err(|source| CliError::Vault { path: vault_path, source })?;
+        .map_err(|source| CliError::Vault {
+            path: vault_path,
+            source,
+        })?;
     store.save()?;
     out::line(&format!("Removed {shown}"))
 }
@@ -41,5 +44,8 @@ fn confirm(question: &str) -> Result<bool, CliError> {
         .lock()
         .read_line(&mut answer)
         .map_err(|e| CliError::io("cannot read", "stdin".as_ref(), e))?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

@@ -306,9 +306,10 @@ impl OpenVault {
         self.entries.binary_search_by(|(e, _)| e.cmp(id))
     }
 
-    /// Adds an entry under a fresh random id. The entry is checked against the payload schema.
+    /// Adds an entry under a fresh random id. The entry is checked against the payload schema
+    /// and size limit now, so that sealing cannot fail on it later.
     pub fn add(&mut self, entry: Entry, rng: &mut impl CryptoRng) -> Result<EntryId, VaultError> {
-        entry.check()?;
+        check_entry(&entry)?;
         if self.entries.len() >= MAX_ENTRIES {
             return Err(VaultError::TooLarge { what: "vault" });
         }
@@ -325,7 +326,7 @@ impl OpenVault {
 
     /// Replaces the entry `id`.
     pub fn update(&mut self, id: &EntryId, entry: Entry) -> Result<(), VaultError> {
-        entry.check()?;
+        check_entry(&entry)?;
         let i = self.position(id).map_err(|_| VaultError::EntryNotFound)?;
         self.entries[i].1 = entry;
         Ok(())
@@ -350,7 +351,8 @@ impl OpenVault {
     }
 
     /// Seals the whole vault at its current epoch, granted to `members` and, if given, the
-    /// recovery key. Fresh nonces everywhere; entry ids are kept.
+    /// recovery key (a member listed twice gets one grant). Fresh nonces everywhere; entry ids
+    /// are kept. Fails with `vault_too_large` if the name exceeds [`super::MAX_NAME_LEN`].
     pub fn seal(
         &self,
         members: &[PublicKeys],
@@ -398,6 +400,14 @@ impl OpenVault {
         sealed.tag = self.cipher.tag_only(&nonce, &sealed.aad())?;
         Ok(sealed)
     }
+}
+
+/// The payload schema and the size limit of a sealed entry.
+fn check_entry(entry: &Entry) -> Result<(), VaultError> {
+    if super::padded_len(entry.to_payload_json()?.len()) > super::ENTRY_MAX_PLAINTEXT {
+        return Err(VaultError::TooLarge { what: "entry" });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,92 @@
+//! Metadata edits from JS: `{label?, issuer?, awsAccountId?, ...}` applied to an entry.
+//!
+//! An absent member keeps the entry's value, `null` (or `""` for optional text) clears it, a
+//! string sets it. Nothing here can change a seed or OTP parameters.
+
+use serde::{Deserialize, Deserializer};
+use tessera_core::Entry;
+use tessera_core::entry::AwsPrincipal;
+use wasm_bindgen::JsValue;
+
+use crate::error::Error;
+
+/// Absent → `None` (keep); `null` → `Some(None)` (clear); value → `Some(Some(v))` (set).
+type Change<T> = Option<Option<T>>;
+
+fn change<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Change<T>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntryEdit {
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default, deserialize_with = "change")]
+    issuer: Change<String>,
+    #[serde(default, deserialize_with = "change")]
+    aws_account_id: Change<String>,
+    #[serde(default, deserialize_with = "change")]
+    aws_account_alias: Change<String>,
+    /// `"root"` or `"iam_user"`.
+    #[serde(default, deserialize_with = "change")]
+    aws_principal: Change<String>,
+    #[serde(default, deserialize_with = "change")]
+    iam_user_name: Change<String>,
+    #[serde(default, deserialize_with = "change")]
+    root_email: Change<String>,
+    #[serde(default, deserialize_with = "change")]
+    device_name: Change<String>,
+    #[serde(default, deserialize_with = "change")]
+    notes: Change<String>,
+}
+
+impl EntryEdit {
+    /// `undefined` or `null` is the empty edit.
+    pub fn from_js(value: JsValue) -> Result<Self, Error> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Self::default());
+        }
+        serde_wasm_bindgen::from_value(value).map_err(|e| Error::bad_argument(e.to_string()))
+    }
+
+    pub fn apply(self, e: &mut Entry) -> Result<(), Error> {
+        if let Some(label) = self.label {
+            e.label = label;
+        }
+        set(&mut e.issuer, self.issuer);
+        set(&mut e.aws_account_id, self.aws_account_id);
+        set(&mut e.aws_account_alias, self.aws_account_alias);
+        set(&mut e.device_name, self.device_name);
+        set(&mut e.notes, self.notes);
+
+        // The principal is one enum in the core and three fields in JS.
+        let (mut kind, mut name, mut email) = match e.aws_principal.take() {
+            None => (None, None, None),
+            Some(AwsPrincipal::Root { email }) => (Some("root".to_owned()), None, email),
+            Some(AwsPrincipal::IamUser { name }) => (Some("iam_user".to_owned()), Some(name), None),
+        };
+        set(&mut kind, self.aws_principal);
+        set(&mut name, self.iam_user_name);
+        set(&mut email, self.root_email);
+        e.aws_principal = match (kind.as_deref(), name, email) {
+            (None, None, None) => None,
+            (Some("root"), None, email) => Some(AwsPrincipal::Root { email }),
+            (Some("iam_user"), Some(name), None) => Some(AwsPrincipal::IamUser { name }),
+            _ => {
+                return Err(Error::bad_argument(
+                    "awsPrincipal must be \"root\" (with an optional rootEmail) or \"iam_user\" \
+                     with an iamUserName",
+                ));
+            }
+        };
+        Ok(())
+    }
+}
+
+/// Applies one change; an empty string clears like `null`.
+fn set(field: &mut Option<String>, change: Change<String>) {
+    if let Some(value) = change {
+        *field = value.filter(|v| !v.is_empty());
+    }
+}
