@@ -100,3 +100,28 @@ export function hex(text) {
 export function b64(text) {
   return Uint8Array.from(Buffer.from(text, 'base64'));
 }
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32, upper case, no padding (how the tests put vector seeds into otpauth URIs). */
+export function base32(bytes) {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes) {
+  return Buffer.from(bytes).toString('hex');
+}

@@ -16,8 +16,10 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  dist [--no-wasm-opt]   build everything under dist/:
+  dist [--no-wasm-opt] [--keep-names]
+                         build everything under dist/:
                            dist/pkg/   the wasm package (wasm-bindgen --target web, wasm-opt -Oz)
+                         --keep-names keeps the wasm name section, for size profiling only
   help                   this text";
 
 fn main() -> ExitCode {
@@ -43,10 +45,11 @@ fn main() -> ExitCode {
 }
 
 fn dist(args: &[String]) -> Result<()> {
-    let mut opts = wasm::Options { wasm_opt: true };
+    let mut opts = wasm::Options { wasm_opt: true, keep_names: false };
     for arg in args {
         match arg.as_str() {
             "--no-wasm-opt" => opts.wasm_opt = false,
+            "--keep-names" => opts.keep_names = true,
             other => anyhow::bail!("unknown option for dist: {other}\n{USAGE}"),
         }
     }

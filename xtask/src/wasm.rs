@@ -32,15 +32,17 @@ const WASM_FEATURES: &[&str] = &[
 pub struct Options {
     /// Run npm's binaryen `wasm-opt -Oz` when it is installed (skipped with a note otherwise).
     pub wasm_opt: bool,
+    /// Keep the name section (function names) for size profiling; never for a release.
+    pub keep_names: bool,
 }
 
 pub fn package(root: &Path, out_dir: &Path, opts: &Options) -> Result<()> {
     check_target()?;
     let input = cargo_build(root)?;
-    bindgen(&input, out_dir)?;
+    bindgen(&input, out_dir, opts.keep_names)?;
     let wasm = out_dir.join(format!("{STEM}_bg.wasm"));
     if opts.wasm_opt {
-        wasm_opt(root, &wasm)?;
+        wasm_opt(root, &wasm, opts.keep_names)?;
     }
     report_sizes(out_dir)?;
     Ok(())
@@ -85,7 +87,7 @@ fn cargo_build(root: &Path) -> Result<PathBuf> {
 
 /// wasm-bindgen as a library, so its version is the one pinned in Cargo.lock (the same as the
 /// crate's `wasm-bindgen`; a mismatch would make the glue and the module disagree).
-fn bindgen(input: &Path, out_dir: &Path) -> Result<()> {
+fn bindgen(input: &Path, out_dir: &Path, keep_names: bool) -> Result<()> {
     println!("==> wasm-bindgen --target web --out-dir {}", out_dir.display());
     if out_dir.exists() {
         fs::remove_dir_all(out_dir).with_context(|| format!("removing {}", out_dir.display()))?;
@@ -95,7 +97,7 @@ fn bindgen(input: &Path, out_dir: &Path) -> Result<()> {
         .input_path(input)
         .web(true)?
         .typescript(true)
-        .remove_name_section(true)
+        .remove_name_section(!keep_names)
         .remove_producers_section(true)
         .generate(out_dir)
         .context("wasm-bindgen")?;
@@ -104,7 +106,7 @@ fn bindgen(input: &Path, out_dir: &Path) -> Result<()> {
 
 /// npm's binaryen only: Debian's binaryen 108 `wasm-opt` exits 0 but corrupts wasm-bindgen
 /// 0.2.130 output (the externref table), so /usr/bin/wasm-opt is never used.
-fn wasm_opt(root: &Path, wasm: &Path) -> Result<()> {
+fn wasm_opt(root: &Path, wasm: &Path, keep_names: bool) -> Result<()> {
     let bin = root.join("node_modules/binaryen/bin/wasm-opt");
     if !bin.is_file() {
         println!(
@@ -114,10 +116,12 @@ fn wasm_opt(root: &Path, wasm: &Path) -> Result<()> {
         return Ok(());
     }
     println!("==> wasm-opt -Oz ({})", bin.display());
-    let status = Command::new("node")
-        .arg(&bin)
-        .arg("-Oz")
-        .args(WASM_FEATURES)
+    let mut cmd = Command::new("node");
+    cmd.arg(&bin).arg("-Oz").args(WASM_FEATURES);
+    if keep_names {
+        cmd.arg("--debuginfo");
+    }
+    let status = cmd
         .arg(wasm)
         .arg("-o")
         .arg(wasm)

@@ -8,6 +8,8 @@ const AFTER_HELP: &str = "\
 Environment:
   TESSERA_HOME        vault home directory (same as --home)
   TESSERA_PASSPHRASE  passphrase for scripts; otherwise it is asked on the terminal without echo
+  TESSERA_KDF         Argon2id cost of keyrings made by `init`: `default` (64 MiB, 3 passes) or
+                      `floor` (the format's minimum, 19 MiB, 2 passes; for tests)
 
 Exit status: 0 success, 2 usage or bad input (including a query that matches no entry or
 several), 1 anything else (wrong passphrase, damaged vault, I/O).";

@@ -29,7 +29,7 @@ use crate::rng;
 pub enum Access {
     /// Look only: no lock (replacements are atomic renames, so reads see a whole file).
     Read,
-    /// Read, modify, write: holds the home's write lock from before the read until drop.
+    /// Read, modify, write: holds the home's write lock from the (re-)read until drop.
     Write,
 }
 
@@ -50,12 +50,11 @@ pub struct Store {
 }
 
 impl Store {
+    /// Unlocks the keyring and opens the vault. For [`Access::Write`] the lock is taken *after*
+    /// the passphrase (a writer never holds it while someone types) and the vault is re-read
+    /// under it, so what is changed and saved is the latest version.
     pub fn open(home: &Home, access: Access) -> Result<Self, CliError> {
         home.require_vault()?;
-        let lock = match access {
-            Access::Write => Some(lock_for_write(home)?),
-            Access::Read => None,
-        };
         let keyring_path = home.keyring_path();
         let keyring_bytes = read(&keyring_path)?;
         Keyring::read_header(&keyring_bytes).map_err(|source| CliError::Keyring {
@@ -71,12 +70,16 @@ impl Store {
             })?;
         drop(pass);
         let vault = open_vault(home, &sealed, &keyring)?;
-        Ok(Self {
+        let mut store = Self {
             home: home.clone(),
             keyring,
             vault,
-            lock,
-        })
+            lock: None,
+        };
+        if access == Access::Write {
+            store.lock_for_write()?;
+        }
+        Ok(store)
     }
 
     /// Takes the write lock and re-reads the vault (another writer may have changed it since),

@@ -1,6 +1,6 @@
 //! `tessera code`: the current code of an otpauth URI, or of the one vault entry a query picks.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tessera_core::otp::{self, OtpKind};
@@ -28,11 +28,13 @@ pub fn as_uri(target: &str) -> Result<Option<Zeroizing<String>>, CliError> {
     Ok(is_uri.then(|| Zeroizing::new(target.to_owned())))
 }
 
+/// Most bytes read from stdin for one URI (blank lines before it included).
+const MAX_STDIN_URI: u64 = 64 * 1024;
+
 /// Reads one URI from stdin: the first non-blank line.
 pub fn read_stdin_uri() -> Result<Zeroizing<String>, CliError> {
     let mut line = Zeroizing::new(String::new());
-    let stdin = io::stdin();
-    let mut lock = stdin.lock();
+    let mut lock = io::stdin().lock().take(MAX_STDIN_URI);
     loop {
         line.clear();
         let n = lock
@@ -113,4 +115,25 @@ fn unix_now() -> Result<u64, CliError> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .map_err(|_| CliError::Clock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_or_query() {
+        assert!(as_uri("otpauth://totp/x?secret=A").unwrap().is_some());
+        assert!(as_uri("OTPAUTH://TOTP/x?secret=A").unwrap().is_some());
+        assert!(as_uri("  otpauth://totp/x").unwrap().is_some());
+        for query in [
+            "123456789012",
+            "GitHub",
+            "otpauth",
+            "otpauth-migration://offline",
+            "é",
+        ] {
+            assert!(as_uri(query).unwrap().is_none(), "{query}");
+        }
+    }
 }
