@@ -49,3 +49,33 @@ export function onMessage(handler, api = ext) {
 function errorCode(error) {
   return typeof error?.code === 'string' ? error.code : 'internal';
 }
+
+/**
+ * Whether this context can start a dedicated worker: a page or Firefox's event page can, Chrome's
+ * service worker cannot (it is already off the pages' thread, so Argon2id runs inline there).
+ */
+export function canStartWorker(scope = globalThis) {
+  return typeof scope.Worker === 'function';
+}
+
+/**
+ * The clipboard for clearing a copied code later: Chrome's service worker has no DOM clipboard
+ * and reaches it through an offscreen document (`offscreen` API); a background page (Firefox)
+ * uses `navigator.clipboard` directly. Returns 'offscreen', 'navigator' or null.
+ */
+export function clipboardAccess(api = ext, scope = globalThis) {
+  if (api?.offscreen?.createDocument) return 'offscreen';
+  if (scope.navigator?.clipboard?.readText && scope.document) return 'navigator';
+  return null;
+}
+
+/** QR decoding from an image: the platform's BarcodeDetector when it reads QR codes, else null. */
+export async function nativeQrDetector(scope = globalThis) {
+  if (typeof scope.BarcodeDetector !== 'function') return null;
+  try {
+    const formats = await scope.BarcodeDetector.getSupportedFormats();
+    return formats.includes('qr_code') ? new scope.BarcodeDetector({ formats: ['qr_code'] }) : null;
+  } catch {
+    return null;
+  }
+}

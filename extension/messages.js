@@ -22,13 +22,25 @@ export const MSG = Object.freeze({
   SHOW_CHOOSER: 'tessera:show-chooser',
   NOTHING_TO_FILL: 'tessera:nothing-to-fill',
   RESCAN: 'tessera:rescan',
+  // background -> its offscreen document (Chrome)
+  CLIPBOARD_CLEAR: 'tessera:clipboard-clear',
   // extension pages -> background
   VAULT_STATUS: 'tessera:vault-status',
+  VAULT_CREATE: 'tessera:vault-create',
   VAULT_UNLOCK: 'tessera:vault-unlock',
   VAULT_LOCK: 'tessera:vault-lock',
+  VAULT_IMPORT_CLI: 'tessera:vault-import-cli',
+  ENTRIES_LIST: 'tessera:entries-list',
+  ENTRIES_CODES: 'tessera:entries-codes',
+  ENTRIES_IMPORT: 'tessera:entries-import',
+  ENTRY_UPDATE: 'tessera:entry-update',
+  ENTRY_DELETE: 'tessera:entry-delete',
+  ENTRY_COPIED: 'tessera:entry-copied',
   FILL_ACTIVE_TAB: 'tessera:fill-active-tab',
+  ACTIVE_TAB_STATE: 'tessera:active-tab-state',
   SETTINGS_GET: 'tessera:settings-get',
   SETTINGS_SET: 'tessera:settings-set',
+  USE_LOG_GET: 'tessera:use-log-get',
 });
 
 export const SENDER = Object.freeze({
@@ -67,6 +79,13 @@ export const LIMITS = Object.freeze({
   LABEL: 200,
   CANDIDATES: 50,
   PASSPHRASE: 1024,
+  // Codes asked for at once: the popup asks for the rows on screen only.
+  CODES: 500,
+  // A paste of otpauth / migration URIs (one per line).
+  IMPORT_TEXT: 4 * 1024 * 1024,
+  // The CLI's keyring.tessera (190 bytes) and vault.tessera, base64 (runtime messages are JSON).
+  CLI_FILE: 64 * 1024 * 1024,
+  EDIT_TEXT: 1024,
 });
 
 export const CODE_PATTERN = /^[0-9]{6,8}$/;
@@ -90,6 +109,23 @@ const settings = object(
     clipboardClearSeconds: integer(5, 600),
   },
   ['autoSubmit', 'autoLockMinutes', 'clipboardClearSeconds'],
+);
+
+const entryId = () => string(LIMITS.ID, ID_PATTERN);
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** An entry's editable metadata (the wasm layer's EntryEdit): absent keeps, null clears. */
+const nullable = (shape) => ({ kind: 'nullable', shape });
+const entryEdit = object(
+  {
+    label: string(LIMITS.EDIT_TEXT),
+    issuer: nullable(string(LIMITS.EDIT_TEXT)),
+    awsAccountId: nullable(string(LIMITS.EDIT_TEXT)),
+    awsAccountAlias: nullable(string(LIMITS.EDIT_TEXT)),
+    awsPrincipal: nullable({ kind: 'enum', values: ['root', 'iam_user'] }),
+    iamUserName: nullable(string(LIMITS.EDIT_TEXT)),
+    rootEmail: nullable(string(LIMITS.EDIT_TEXT)),
+  },
+  ['label', 'issuer', 'awsAccountId', 'awsAccountAlias', 'awsPrincipal', 'iamUserName', 'rootEmail'],
 );
 
 const { CONTENT, EXTENSION, BACKGROUND } = SENDER;
@@ -122,18 +158,48 @@ export const SCHEMAS = Object.freeze({
     payload: object({ reason: oneOf(NOTHING_REASON) }),
   },
   [MSG.RESCAN]: { from: [BACKGROUND], payload: object({}) },
+  [MSG.CLIPBOARD_CLEAR]: {
+    from: [BACKGROUND],
+    payload: object({ code: string(8, CODE_PATTERN), delayMs: integer(1000, 600_000) }),
+  },
   [MSG.VAULT_STATUS]: { from: [EXTENSION], payload: object({}) },
+  [MSG.VAULT_CREATE]: {
+    from: [EXTENSION],
+    payload: object({ passphrase: string(LIMITS.PASSPHRASE) }),
+  },
   [MSG.VAULT_UNLOCK]: {
     from: [EXTENSION],
     payload: object({ passphrase: string(LIMITS.PASSPHRASE) }),
   },
   [MSG.VAULT_LOCK]: { from: [EXTENSION], payload: object({}) },
+  // The CLI's vault home (keyring.tessera + vault.tessera) and its passphrase: every entry is
+  // copied into the extension's vault.
+  [MSG.VAULT_IMPORT_CLI]: {
+    from: [EXTENSION],
+    payload: object({
+      keyring: string(LIMITS.CLI_FILE, BASE64),
+      vault: string(LIMITS.CLI_FILE, BASE64),
+      passphrase: string(LIMITS.PASSPHRASE),
+    }),
+  },
+  [MSG.ENTRIES_LIST]: { from: [EXTENSION], payload: object({}) },
+  [MSG.ENTRIES_CODES]: {
+    from: [EXTENSION],
+    // `ahead`: also the codes `ahead` seconds later (the next code near the end of a window).
+    payload: object({ ids: list(entryId(), LIMITS.CODES), ahead: integer(0, 60) }, ['ahead']),
+  },
+  [MSG.ENTRIES_IMPORT]: { from: [EXTENSION], payload: object({ text: string(LIMITS.IMPORT_TEXT) }) },
+  [MSG.ENTRY_UPDATE]: { from: [EXTENSION], payload: object({ id: entryId(), edit: entryEdit }) },
+  [MSG.ENTRY_DELETE]: { from: [EXTENSION], payload: object({ id: entryId() }) },
+  [MSG.ENTRY_COPIED]: { from: [EXTENSION], payload: object({ id: entryId() }) },
   [MSG.FILL_ACTIVE_TAB]: {
     from: [EXTENSION, BACKGROUND],
     payload: object({ id: string(LIMITS.ID, ID_PATTERN) }, ['id']),
   },
+  [MSG.ACTIVE_TAB_STATE]: { from: [EXTENSION], payload: object({}) },
   [MSG.SETTINGS_GET]: { from: [EXTENSION], payload: object({}) },
   [MSG.SETTINGS_SET]: { from: [EXTENSION], payload: object({ settings }) },
+  [MSG.USE_LOG_GET]: { from: [EXTENSION], payload: object({}) },
 });
 
 // ---- validation --------------------------------------------------------------------------------
@@ -162,6 +228,8 @@ function conforms(shape, value) {
       );
     case 'boolean':
       return typeof value === 'boolean';
+    case 'nullable':
+      return value === null || conforms(shape.shape, value);
     case 'integer':
       return Number.isInteger(value) && value >= shape.min && value <= shape.max;
     case 'enum':

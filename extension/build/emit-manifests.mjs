@@ -10,6 +10,9 @@
 //   Firefox: background.scripts + type "module" (Firefox MV3 runs an event page, not a service
 //            worker), and browser_specific_settings.gecko: id, strict_min_version 140.0 (the
 //            first with data_collection_permissions), data_collection_permissions required none.
+//            The `offscreen` permission is Chrome's only (Firefox warns on it): Chrome's service
+//            worker clears the clipboard through an offscreen document, Firefox's event page
+//            does it itself.
 // A single manifest with both background keys loads in both browsers, but Chrome then reports a
 // manifest error (../shared/TOOLCHAIN.md), hence two files.
 
@@ -22,6 +25,9 @@ export const GECKO = Object.freeze({
   strict_min_version: '140.0',
   data_collection_permissions: { required: ['none'] },
 });
+
+/** Permissions Firefox does not know (it warns on them): Chrome's offscreen documents. */
+export const CHROME_ONLY_PERMISSIONS = Object.freeze(['offscreen']);
 
 function backgroundScript(source) {
   const script = source.background?.service_worker;
@@ -46,6 +52,7 @@ export function firefoxManifest(source) {
   const manifest = structuredClone(source);
   manifest.background = { scripts: [script], type: 'module' };
   manifest.browser_specific_settings = { gecko: structuredClone(GECKO) };
+  manifest.permissions = manifest.permissions.filter((p) => !CHROME_ONLY_PERMISSIONS.includes(p));
   return manifest;
 }
 

@@ -5,6 +5,7 @@
 // A build tool's console output is its interface.
 #![allow(clippy::print_stdout)]
 
+mod extension;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -59,8 +60,9 @@ fn dist(args: &[String]) -> Result<()> {
     // 1. The wasm package, loaded by the extension, the web console and the JS tests.
     wasm::package(&root, &dist.join("pkg"), &opts)?;
 
-    // 2. The browser extension (issue 3) goes here: it copies dist/pkg into dist/chrome/ and
-    //    dist/firefox/ and emits one manifest per browser from the top-level manifest.json.
+    // 2. The browser extension: dist/chrome/ and dist/firefox/ (extension/ sources, the wasm
+    //    package, one manifest per browser emitted from the top-level manifest.json).
+    extension::package(&root, &dist)?;
 
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! The byte formats are specified in `docs/FORMAT.md`; constants here carry the spec's names.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod codebook;
 pub mod entry;
 pub mod grant;
 pub mod import;
@@ -16,6 +18,7 @@ pub mod otp;
 pub mod otpauth;
 pub mod query;
 pub mod secret;
+pub mod sync;
 pub mod vault;
 pub mod wire;
 

@@ -287,14 +287,9 @@ impl SealedEntry {
         self.epoch
     }
 
-    /// Encoded length.
-    pub fn len(&self) -> usize {
+    /// Length of [`Self::to_bytes`].
+    pub fn encoded_len(&self) -> usize {
         ENTRY_HEADER_LEN + self.ct.len()
-    }
-
-    /// Never true: a sealed entry always has a header.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     fn write_header(&self, ct_len: usize, w: &mut Writer) {
@@ -321,7 +316,7 @@ impl SealedEntry {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(self.len());
+        let mut w = Writer::with_capacity(self.encoded_len());
         self.write(&mut w);
         w.into_vec()
     }
@@ -373,14 +368,9 @@ impl SealedMeta {
         self.epoch
     }
 
-    /// Encoded length.
-    pub fn len(&self) -> usize {
+    /// Length of [`Self::to_bytes`].
+    pub fn encoded_len(&self) -> usize {
         META_HEADER_LEN + self.ct.len()
-    }
-
-    /// Never true: sealed metadata always has a header.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     fn write_header(&self, ct_len: usize, w: &mut Writer) {
@@ -404,7 +394,7 @@ impl SealedMeta {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(self.len());
+        let mut w = Writer::with_capacity(self.encoded_len());
         self.write(&mut w);
         w.into_vec()
     }
@@ -716,7 +706,7 @@ mod tests {
         let (v, e, epoch) = (VaultId::generate(&mut rng), EntryId::generate(&mut rng), 3);
         let sealed = seal_entry(&key, &v, &e, epoch, &sample(), &mut rng).unwrap();
         let bytes = sealed.to_bytes();
-        assert_eq!(bytes.len(), sealed.len());
+        assert_eq!(bytes.len(), sealed.encoded_len());
         assert_eq!((bytes.len() - ENTRY_HEADER_LEN - TAG_LEN) % PAD_BLOCK, 0);
         let parsed = SealedEntry::from_bytes(&bytes).unwrap();
         assert_eq!(parsed, sealed);

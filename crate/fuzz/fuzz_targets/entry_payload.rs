@@ -6,8 +6,12 @@ use libfuzzer_sys::fuzz_target;
 use tessera_core::entry::Entry;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(entry) = Entry::from_payload_json(data) else { return };
-    let json = entry.to_payload_json().expect("an accepted entry can be written back");
+    let Ok(entry) = Entry::from_payload_json(data) else {
+        return;
+    };
+    let json = entry
+        .to_payload_json()
+        .expect("an accepted entry can be written back");
     let again = Entry::from_payload_json(&json).expect("the written payload reads back");
     assert_eq!(again, entry, "round trip");
     // Writing is canonical: the second write is byte-identical to the first.

@@ -10,7 +10,10 @@ use tessera_core::keyring::{KEYRING_LEN, Keyring, PublicKeys};
 fuzz_target!(|data: &[u8]| {
     if let Ok(header) = Keyring::read_header(data) {
         assert_eq!(data.len(), KEYRING_LEN);
-        header.kdf.check().expect("accepted parameters are in bounds");
+        header
+            .kdf
+            .check()
+            .expect("accepted parameters are in bounds");
     }
     if let Ok(keys) = PublicKeys::from_bytes(data) {
         assert_eq!(keys.to_bytes().as_slice(), data);

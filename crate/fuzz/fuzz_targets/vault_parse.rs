@@ -19,6 +19,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(meta) = SealedMeta::from_bytes(data) {
         assert_eq!(meta.to_bytes(), data, "canonical round trip");
-        assert!(cipher.open_meta(&meta.vault_id(), meta.epoch(), &meta).is_err());
+        assert!(
+            cipher
+                .open_meta(&meta.vault_id(), meta.epoch(), &meta)
+                .is_err()
+        );
     }
 });

@@ -16,13 +16,17 @@ mod edit;
 mod error;
 mod info;
 mod keyring;
+mod matching;
 mod rng;
+mod session;
 mod time;
 mod uri;
 mod vault;
 
 pub use error::Error;
 pub use keyring::{Keyring, kdf_params, keyring_header};
+pub use matching::{classify_host, rank_sign_in};
+pub use session::{open_vault_with_session_key, vault_session_key};
 pub use time::now_seconds;
 pub use uri::{code_from_uri, parse_migration, parse_uri};
 pub use vault::Vault;

@@ -6,7 +6,7 @@
 
 use tessera_core::Entry;
 use tessera_core::keyring::PublicKeys;
-use tessera_core::otp::{Generator, OtpError};
+use tessera_core::codebook::CodeBook;
 use tessera_core::vault::{EntryId, OpenVault, SealedVault};
 use wasm_bindgen::prelude::*;
 
@@ -21,24 +21,19 @@ use crate::uri::set;
 /// The decoded vault and one prepared code generator per entry, in the same (id) order.
 struct Unlocked {
     vault: OpenVault,
-    /// `Err` for an entry whose parameters this build cannot compute (for example a period over
-    /// one day written by another client): its code is `""` in `codes()`, an error in `code()`.
-    generators: Vec<Result<Generator, OtpError>>,
+    /// Keyed HMACs, by entry position. An entry whose parameters this build cannot compute
+    /// (for example a period over one day written by another client) gives `""` in `codes()`
+    /// and its `otp_*` error in `code()`.
+    book: CodeBook,
     /// Entry ids as JS sees them, in the same order.
     ids: Vec<String>,
 }
 
 impl Unlocked {
     fn new(vault: OpenVault) -> Self {
-        let mut this = Self { vault, generators: Vec::new(), ids: Vec::new() };
-        this.rebuild();
-        this
-    }
-
-    fn rebuild(&mut self) {
-        let entries = self.vault.entries();
-        self.generators = entries.iter().map(|(_, e)| Generator::new(&e.secret, &e.otp)).collect();
-        self.ids = entries.iter().map(|(id, _)| id.to_hex()).collect();
+        let book = CodeBook::new(vault.entries().iter().map(|(_, e)| e));
+        let ids = vault.entries().iter().map(|(id, _)| id.to_hex()).collect();
+        Self { vault, book, ids }
     }
 
     /// Index of entry `id` (hex), or `entry_not_found`.
@@ -57,8 +52,7 @@ impl Unlocked {
     fn added(&mut self, id: EntryId) {
         let entries = self.vault.entries();
         if let Ok(i) = entries.binary_search_by(|(e, _)| e.cmp(&id)) {
-            let e = &entries[i].1;
-            self.generators.insert(i, Generator::new(&e.secret, &e.otp));
+            self.book.insert(i, &entries[i].1);
             self.ids.insert(i, id.to_hex());
         }
     }
@@ -110,6 +104,19 @@ impl Vault {
 
     fn wrap(vault: OpenVault) -> Vault {
         Vault { inner: Some(Unlocked::new(vault)) }
+    }
+}
+
+/// For the sibling binding modules (`matching`, `session`): read access to the open vault and
+/// the entry ids as JS sees them (same order as `entries()`), and wrapping an opened vault.
+impl Vault {
+    pub(crate) fn open_parts(&self) -> Result<(&OpenVault, &[String]), Error> {
+        let u = self.unlocked()?;
+        Ok((&u.vault, &u.ids))
+    }
+
+    pub(crate) fn from_open(vault: OpenVault) -> Vault {
+        Vault::wrap(vault)
     }
 }
 
@@ -225,21 +232,32 @@ impl Vault {
     /// or of every entry in vault order (`ids()`). HOTP entries give the code at their counter.
     /// An entry whose parameters this build cannot compute gives `""`. Throws `entry_not_found`
     /// for an unknown id.
-    pub fn codes(&self, unix_time: f64, ids: Option<Vec<String>>) -> Result<Vec<String>, Error> {
+    pub fn codes(&self, unix_time: f64, ids: Option<Vec<String>>) -> Result<js_sys::Array, Error> {
         let time = unix_seconds(unix_time)?;
         let u = self.unlocked()?;
-        let one = |g: &Result<Generator, OtpError>| match g {
-            Ok(g) => {
-                let mut s = String::with_capacity(8);
-                g.write_code(time, &mut s);
-                s
+        // All codes go out as ONE string, split into an array by JS's own `split`: two
+        // crossings instead of one string conversion per code (see docs/PERFORMANCE.md).
+        let mut joined = String::with_capacity(u.book.len() * 9);
+        let mut count = 0usize;
+        let mut push = |i: usize| {
+            if count > 0 {
+                joined.push(',');
             }
-            Err(_) => String::new(),
+            u.book.write_code(i, time, &mut joined);
+            count += 1;
         };
         match ids {
-            None => Ok(u.generators.iter().map(one).collect()),
-            Some(ids) => ids.iter().map(|id| Ok(one(&u.generators[u.index(id)?]))).collect(),
+            None => (0..u.book.len()).for_each(&mut push),
+            Some(ids) => {
+                for id in &ids {
+                    push(u.index(id)?);
+                }
+            }
         }
+        if count == 0 {
+            return Ok(js_sys::Array::new());
+        }
+        Ok(js_sys::JsString::from(joined.as_str()).split(","))
     }
 
     /// The code of entry `id` at `unixTime`. Throws `entry_not_found` or the entry's `otp_*`
@@ -247,9 +265,10 @@ impl Vault {
     pub fn code(&self, id: &str, unix_time: f64) -> Result<String, Error> {
         let time = unix_seconds(unix_time)?;
         let u = self.unlocked()?;
-        match &u.generators[u.index(id)?] {
-            Ok(g) => Ok(g.generate(time).code),
-            Err(e) => Err((*e).into()),
+        match u.book.code(u.index(id)?, time) {
+            Some(Ok(code)) => Ok(code.code),
+            Some(Err(e)) => Err(e.into()),
+            None => Err(not_found()),
         }
     }
 
@@ -309,6 +328,7 @@ impl Vault {
         let (eid, entry) = u.entry(id)?;
         let mut entry = entry.clone();
         edit.apply(&mut entry)?;
+        // Metadata only: the seed and parameters, and so the code book slot, are unchanged.
         u.vault.update(&eid, entry)?;
         Ok(())
     }
@@ -319,7 +339,7 @@ impl Vault {
         let (eid, _) = u.entry(id)?;
         let i = u.index(id)?;
         u.vault.remove(&eid)?;
-        drop(u.generators.remove(i));
+        u.book.remove(i);
         u.ids.remove(i);
         Ok(())
     }

@@ -72,7 +72,7 @@ impl SealedVault {
             .u8(FORMAT_VERSION_V1)
             .bytes(&self.vault_id.0)
             .u32(self.epoch);
-        w.u32(len_u32(self.meta.len()));
+        w.u32(len_u32(self.meta.encoded_len()));
         self.meta.write(w);
         w.u32(len_u32(self.grants.len()));
         for g in &self.grants {
@@ -89,11 +89,15 @@ impl SealedVault {
             + 16
             + 4
             + 4
-            + self.meta.len()
+            + self.meta.encoded_len()
             + 4
             + self.grants.len() * GRANT_LEN
             + 4
-            + self.entries.iter().map(SealedEntry::len).sum::<usize>()
+            + self
+                .entries
+                .iter()
+                .map(SealedEntry::encoded_len)
+                .sum::<usize>()
     }
 
     /// The tag's associated data: `SNAPSHOT_AAD_LABEL || 0x00 || body`.

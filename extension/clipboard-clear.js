@@ -1,0 +1,37 @@
+// Clearing a copied code in a document context (Chrome's offscreen document, Firefox's event
+// page): after `delayMs`, if the clipboard still holds exactly `code`, empty it. Uses the
+// `copy`/`paste` commands, which work without focus for an extension with clipboardRead and
+// clipboardWrite (navigator.clipboard needs a focused document).
+const timers = new Map();
+
+function readClipboard() {
+  const area = document.createElement('textarea');
+  document.body.append(area);
+  area.focus();
+  const ok = document.execCommand('paste');
+  const text = area.value;
+  area.remove();
+  return ok ? text : null;
+}
+
+function emptyClipboard() {
+  const onCopy = (event) => {
+    event.clipboardData.setData('text/plain', '');
+    event.preventDefault();
+  };
+  document.addEventListener('copy', onCopy, { once: true });
+  document.execCommand('copy');
+  document.removeEventListener('copy', onCopy);
+}
+
+/** Clears `code` from the clipboard in `delayMs` unless something else was copied meanwhile. */
+export function scheduleClear(code, delayMs) {
+  clearTimeout(timers.get(code));
+  timers.set(
+    code,
+    setTimeout(() => {
+      timers.delete(code);
+      if (readClipboard() === code) emptyClipboard();
+    }, delayMs),
+  );
+}

@@ -1,0 +1,51 @@
+// Passphrase strength feedback for the create form: a rough estimate of the guesses an attacker
+// needs, from the characters used and the length, discounted for repeats, sequences, keyboard
+// runs and the most common passwords. It is a nudge, not a guarantee (SECURITY.md); the floor
+// the form enforces is MIN_SCORE.
+
+export const MIN_SCORE = 2;
+const COMMON = [
+  'password', 'passw0rd', '123456', 'qwerty', 'letmein', 'welcome', 'admin', 'iloveyou',
+  'monkey', 'dragon', 'football', 'baseball', 'sunshine', 'princess', 'master', 'shadow',
+  'trustno1', 'abc123', 'login', 'secret', 'amazon', 'aws', 'tessera', 'changeme',
+];
+const RUNS = ['abcdefghijklmnopqrstuvwxyz', '01234567890', 'qwertyuiopasdfghjklzxcvbnm'];
+
+function poolSize(text) {
+  let pool = 0;
+  if (/[a-z]/.test(text)) pool += 26;
+  if (/[A-Z]/.test(text)) pool += 26;
+  if (/[0-9]/.test(text)) pool += 10;
+  if (/[^a-zA-Z0-9]/.test(text)) pool += 33;
+  return pool;
+}
+
+/** Characters that add little: repeats of the previous character and steps of a known run. */
+function predictable(text) {
+  const lower = text.toLowerCase();
+  let count = 0;
+  for (let i = 1; i < lower.length; i += 1) {
+    const pair = lower.slice(i - 1, i + 1);
+    if (pair[0] === pair[1] || RUNS.some((run) => run.includes(pair))) count += 1;
+  }
+  return count;
+}
+
+/** `{score: 0..4, bits, feedback}` for a passphrase. */
+export function estimateStrength(passphrase) {
+  const text = passphrase ?? '';
+  if (text.length === 0) return { score: 0, bits: 0, feedback: 'Enter a passphrase.' };
+  const lower = text.toLowerCase();
+  const effective = Math.max(1, text.length - predictable(text) * 0.75);
+  let bits = effective * Math.log2(Math.max(poolSize(text), 10));
+  const common = COMMON.find((word) => lower.includes(word));
+  if (common) bits -= common.length * Math.log2(26) - Math.log2(COMMON.length);
+  bits = Math.max(0, Math.round(bits));
+  const score = bits < 35 ? 0 : bits < 50 ? 1 : bits < 65 ? 2 : bits < 80 ? 3 : 4;
+  let feedback;
+  if (common) feedback = `Avoid common words like "${common}".`;
+  else if (text.length < 12) feedback = 'Use at least 12 characters; several unrelated words work well.';
+  else if (score < 3) feedback = 'Add another word or mix in digits and symbols.';
+  else feedback = 'Strong.';
+  return { score, bits, feedback };
+}

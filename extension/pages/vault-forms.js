@@ -1,0 +1,109 @@
+// The create and unlock forms, shared by the popup and the options page. The passphrase goes to
+// the background at once, which runs Argon2id off this page's thread.
+import { MSG } from '../messages.js';
+import { describeError, send } from './api.js';
+import { MIN_SCORE, estimateStrength } from './strength.js';
+
+function element(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+/** Renders the first-run form into `root`; calls `done()` once the vault exists and is open. */
+export function renderCreateForm(root, done) {
+  const pass = element('input', { type: 'password', id: 'create-passphrase', autocomplete: 'new-password' });
+  const again = element('input', { type: 'password', id: 'create-confirm', autocomplete: 'new-password' });
+  const meter = element('meter', { id: 'create-strength', min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0 });
+  const feedback = element('p', { id: 'create-feedback', className: 'muted' });
+  feedback.setAttribute('aria-live', 'polite');
+  const status = element('p', { id: 'create-status', role: 'status' });
+  const submit = element('button', { type: 'submit', className: 'primary', id: 'create-submit' }, 'Create vault');
+  const form = element(
+    'form',
+    { className: 'stack', id: 'create-form' },
+    element('h2', {}, 'Create your vault'),
+    element('p', { className: 'muted' }, 'Your passphrase seals the vault on this device. It cannot be recovered.'),
+    element('label', { htmlFor: 'create-passphrase' }, 'Passphrase'),
+    pass,
+    meter,
+    feedback,
+    element('label', { htmlFor: 'create-confirm' }, 'Passphrase again'),
+    again,
+    submit,
+    status,
+  );
+  meter.setAttribute('aria-label', 'Passphrase strength');
+  const update = () => {
+    const s = estimateStrength(pass.value);
+    meter.value = s.score;
+    feedback.textContent = s.feedback;
+    return s;
+  };
+  pass.addEventListener('input', update);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    status.className = '';
+    if (update().score < MIN_SCORE) {
+      status.textContent = 'Choose a stronger passphrase.';
+      status.className = 'error';
+      return;
+    }
+    if (pass.value !== again.value) {
+      status.textContent = 'The two passphrases differ.';
+      status.className = 'error';
+      return;
+    }
+    submit.disabled = true;
+    status.textContent = 'Creating the vault (deriving the key takes a few seconds)…';
+    try {
+      await send(MSG.VAULT_CREATE, { passphrase: pass.value });
+      pass.value = '';
+      again.value = '';
+      done();
+    } catch (error) {
+      status.textContent = describeError(error);
+      status.className = 'error';
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  root.replaceChildren(form);
+  pass.focus();
+}
+
+/** Renders the unlock form into `root`; calls `done()` once unlocked. */
+export function renderUnlockForm(root, done) {
+  const pass = element('input', { type: 'password', id: 'unlock-passphrase', autocomplete: 'current-password' });
+  const status = element('p', { id: 'unlock-status', role: 'status' });
+  const submit = element('button', { type: 'submit', className: 'primary', id: 'unlock-submit' }, 'Unlock');
+  const form = element(
+    'form',
+    { className: 'stack', id: 'unlock-form' },
+    element('h2', {}, 'Unlock Tessera'),
+    element('label', { htmlFor: 'unlock-passphrase' }, 'Passphrase'),
+    pass,
+    submit,
+    status,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    status.className = '';
+    status.textContent = 'Unlocking…';
+    try {
+      await send(MSG.VAULT_UNLOCK, { passphrase: pass.value });
+      pass.value = '';
+      done();
+    } catch (error) {
+      status.textContent = describeError(error);
+      status.className = 'error';
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  root.replaceChildren(form);
+  pass.focus();
+}
+
+export { element };
