@@ -1,0 +1,211 @@
+// The options page: create/unlock, add entries (paste, QR image), import the CLI's vault home,
+// edit and delete entries, settings.
+import { nativeQrDetector } from '../browser.js';
+import { MSG } from '../messages.js';
+import { describeError, send } from '../pages/api.js';
+import { renderCreateForm, renderUnlockForm } from '../pages/vault-forms.js';
+
+/** Entries listed at once in the management list; search narrows it down. */
+const MAX_LISTED = 200;
+const $ = (id) => document.getElementById(id);
+let entries = [];
+
+async function start() {
+  const { state, size } = await send(MSG.VAULT_STATUS);
+  if (state !== 'unlocked') {
+    $('vault').classList.add('hidden');
+    $('gate').classList.remove('hidden');
+    if (state === 'none') renderCreateForm($('gate'), start);
+    else renderUnlockForm($('gate'), start);
+    return;
+  }
+  $('gate').classList.add('hidden');
+  $('vault').classList.remove('hidden');
+  $('vault-summary').textContent = `Unlocked: ${size} entries.`;
+  await loadEntries();
+  await loadSettings();
+}
+
+// ---- entries ---------------------------------------------------------------------------------
+
+async function loadEntries() {
+  ({ entries } = await send(MSG.ENTRIES_LIST));
+  $('vault-summary').textContent = `Unlocked: ${entries.length} entries.`;
+  renderEntries();
+}
+
+function metaOf(e) {
+  return [e.issuer, e.awsAccountAlias, e.awsAccountId, e.awsPrincipal === 'root' ? `root ${e.rootEmail ?? ''}` : e.iamUserName]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function renderEntries() {
+  const terms = $('entries-search').value.toLowerCase().split(/\s+/).filter(Boolean);
+  const matches = entries.filter((e) => {
+    const text = [e.label, metaOf(e)].join(' ').toLowerCase();
+    return terms.every((t) => text.includes(t));
+  });
+  $('entries-status').textContent =
+    matches.length > MAX_LISTED ? `${matches.length} entries; showing the first ${MAX_LISTED}: search to narrow.` : `${matches.length} entries.`;
+  const template = $('entry-template');
+  $('entries').replaceChildren(
+    ...matches.slice(0, MAX_LISTED).map((e) => {
+      const item = template.content.firstElementChild.cloneNode(true);
+      item.dataset.id = e.id;
+      item.querySelector('.entry-name').textContent = e.label;
+      item.querySelector('.entry-meta').textContent = metaOf(e);
+      const form = item.querySelector('.entry-form');
+      item.querySelector('.entry-edit').setAttribute('aria-label', `Edit ${e.label}`);
+      item.querySelector('.entry-delete').setAttribute('aria-label', `Delete ${e.label}`);
+      item.querySelector('.entry-edit').addEventListener('click', () => {
+        for (const name of ['label', 'awsAccountId', 'awsAccountAlias', 'awsPrincipal', 'iamUserName', 'rootEmail']) {
+          form.elements[name].value = e[name] ?? '';
+        }
+        form.classList.toggle('hidden');
+      });
+      form.addEventListener('submit', (event) => saveEntry(event, e, form, item));
+      item.querySelector('.entry-delete').addEventListener('click', () => deleteEntry(e));
+      return item;
+    }),
+  );
+}
+
+async function saveEntry(event, entry, form, item) {
+  event.preventDefault();
+  const value = (name) => form.elements[name].value.trim() || null;
+  const principal = value('awsPrincipal');
+  const edit = {
+    label: value('label') ?? entry.label,
+    awsAccountId: value('awsAccountId'),
+    awsAccountAlias: value('awsAccountAlias'),
+    awsPrincipal: principal,
+    iamUserName: principal === 'iam_user' ? value('iamUserName') : null,
+    rootEmail: principal === 'root' ? value('rootEmail') : null,
+  };
+  try {
+    await send(MSG.ENTRY_UPDATE, { id: entry.id, edit });
+    await loadEntries();
+  } catch (error) {
+    item.querySelector('.entry-status').textContent = describeError(error);
+  }
+}
+
+async function deleteEntry(entry) {
+  if (!window.confirm(`Delete "${entry.label}"? Its seed is erased from this vault.`)) return;
+  try {
+    await send(MSG.ENTRY_DELETE, { id: entry.id });
+    await loadEntries();
+  } catch (error) {
+    $('entries-status').textContent = describeError(error);
+  }
+}
+
+// ---- adding ------------------------------------------------------------------------------------
+
+async function importText() {
+  try {
+    const result = await send(MSG.ENTRIES_IMPORT, { text: $('import-text').value });
+    const failures = result.failed.map((f) => `line ${f.line}: ${f.message}`).join('; ');
+    $('import-status').textContent = `Added ${result.added.length}, failed ${result.failed.length}${failures ? ` (${failures})` : ''}.`;
+    if (result.failed.length === 0) $('import-text').value = '';
+    await loadEntries();
+  } catch (error) {
+    $('import-status').textContent = describeError(error);
+  }
+}
+
+/** Reads a QR code from an image file: BarcodeDetector where it reads QR codes, else jsQR. */
+async function readQr(file) {
+  const bitmap = await createImageBitmap(file);
+  const detector = await nativeQrDetector();
+  if (detector) {
+    const [found] = await detector.detect(bitmap);
+    if (found) return found.rawValue;
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d');
+  context.drawImage(bitmap, 0, 0);
+  const pixels = context.getImageData(0, 0, bitmap.width, bitmap.height);
+  return globalThis.jsQR(pixels.data, pixels.width, pixels.height)?.data ?? null;
+}
+
+$('qr-file').addEventListener('change', async () => {
+  const file = $('qr-file').files[0];
+  if (!file) return;
+  try {
+    const text = await readQr(file);
+    if (!text) {
+      $('import-status').textContent = 'No QR code found in that image.';
+      return;
+    }
+    const area = $('import-text');
+    area.value = `${area.value.trim()}\n${text}`.trim();
+    $('import-status').textContent = 'QR code read: press Import to add it.';
+  } catch {
+    $('import-status').textContent = 'That file could not be read as an image.';
+  }
+});
+
+async function fileBase64(input) {
+  const file = input.files[0];
+  if (!file) return null;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+async function importCli() {
+  const [keyring, vault] = await Promise.all([fileBase64($('cli-keyring')), fileBase64($('cli-vault'))]);
+  if (!keyring || !vault) {
+    $('cli-status').textContent = 'Choose both files.';
+    return;
+  }
+  $('cli-status').textContent = 'Opening the CLI vault (deriving the key takes a few seconds)…';
+  try {
+    const { added } = await send(MSG.VAULT_IMPORT_CLI, { keyring, vault, passphrase: $('cli-passphrase').value });
+    $('cli-passphrase').value = '';
+    $('cli-status').textContent = `Imported ${added} entries.`;
+    await loadEntries();
+  } catch (error) {
+    $('cli-status').textContent = describeError(error);
+  }
+}
+
+// ---- settings ----------------------------------------------------------------------------------
+
+async function loadSettings() {
+  const s = await send(MSG.SETTINGS_GET);
+  $('auto-lock').value = s.autoLockMinutes;
+  $('clipboard-seconds').value = s.clipboardClearSeconds;
+  $('auto-submit').checked = s.autoSubmit;
+}
+
+$('settings-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await send(MSG.SETTINGS_SET, {
+      settings: {
+        autoLockMinutes: Number($('auto-lock').value),
+        clipboardClearSeconds: Number($('clipboard-seconds').value),
+        autoSubmit: $('auto-submit').checked,
+      },
+    });
+    $('settings-status').textContent = 'Saved.';
+  } catch (error) {
+    $('settings-status').textContent = describeError(error);
+  }
+});
+
+$('import-submit').addEventListener('click', importText);
+$('cli-submit').addEventListener('click', importCli);
+$('entries-search').addEventListener('input', renderEntries);
+$('lock').addEventListener('click', async () => {
+  await send(MSG.VAULT_LOCK);
+  start();
+});
+
+start().catch((error) => {
+  $('gate').textContent = describeError(error);
+});

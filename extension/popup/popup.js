@@ -1,0 +1,249 @@
+// The popup: unlock or create, then the entries with live codes. Renders only the rows in view
+// (fixed row height), so 10,000 entries cost the same as 10; asks the background for the codes of
+// those rows once a second, one batch call in wasm.
+import { ext } from '../browser.js';
+import { MSG } from '../messages.js';
+import { describeError, send } from '../pages/api.js';
+import { element, renderCreateForm, renderUnlockForm } from '../pages/vault-forms.js';
+
+const ROW_HEIGHT = 56;
+const OVERSCAN = 4;
+/** Show the next code when fewer seconds than this remain. */
+const NEXT_CODE_SECONDS = 5;
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  entries: [], // EntryInfo from the background, vault order
+  haystacks: [], // lower-case search text per entry
+  shown: [], // indices into entries, after search
+  selected: 0,
+  codes: new Map(), // id -> {code, next, time}
+  tab: { signIn: false, mfa: false, filled: false },
+  timer: null,
+};
+
+function describe(info) {
+  const parts = [];
+  if (info.issuer) parts.push(info.issuer);
+  const account = [info.awsAccountAlias, info.awsAccountId].filter(Boolean).join(' ');
+  if (account) parts.push(account);
+  if (info.awsPrincipal === 'root') parts.push(info.rootEmail ? `root (${info.rootEmail})` : 'root');
+  else if (info.iamUserName) parts.push(info.iamUserName);
+  return parts.join(' · ');
+}
+
+// ---- gate ------------------------------------------------------------------------------------
+
+async function start() {
+  const { state: vaultState } = await send(MSG.VAULT_STATUS);
+  $('app').setAttribute('aria-busy', 'false');
+  if (vaultState === 'unlocked') return showVault();
+  $('vault').classList.add('hidden');
+  $('gate').classList.remove('hidden');
+  if (vaultState === 'none') renderCreateForm($('gate'), showVault);
+  else renderUnlockForm($('gate'), showVault);
+}
+
+async function showVault() {
+  $('gate').classList.add('hidden');
+  $('vault').classList.remove('hidden');
+  const [{ entries }, tab] = await Promise.all([send(MSG.ENTRIES_LIST), send(MSG.ACTIVE_TAB_STATE)]);
+  setEntries(entries);
+  state.tab = tab;
+  $('fillbar').classList.toggle('hidden', !tab.signIn);
+  $('search').focus();
+  await tick();
+  // The toolbar button on an AWS MFA step that is still empty: fill it (one click).
+  if (tab.signIn && tab.mfa && !tab.filled) fillActive();
+}
+
+function setEntries(entries) {
+  state.entries = entries;
+  state.haystacks = entries.map((e) =>
+    [e.label, e.issuer, e.awsAccountId, e.awsAccountAlias, e.iamUserName, e.rootEmail]
+      .filter(Boolean)
+      .join('\n')
+      .toLowerCase(),
+  );
+  filter();
+}
+
+function filter() {
+  const terms = $('search').value.toLowerCase().split(/\s+/).filter(Boolean);
+  state.shown = [];
+  for (let i = 0; i < state.entries.length; i += 1) {
+    if (terms.every((t) => state.haystacks[i].includes(t))) state.shown.push(i);
+  }
+  state.selected = 0;
+  $('viewport').scrollTop = 0;
+  $('list-status').textContent =
+    state.entries.length === 0
+      ? 'No entries yet: press + to paste otpauth URIs.'
+      : state.shown.length === 0
+        ? 'No entry matches.'
+        : '';
+  $('spacer').style.height = `${state.shown.length * ROW_HEIGHT}px`;
+  render();
+  tick();
+}
+
+// ---- rows --------------------------------------------------------------------------------------
+
+function visibleRange() {
+  const viewport = $('viewport');
+  const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const count = Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 2 * OVERSCAN;
+  return [first, Math.min(state.shown.length, first + count)];
+}
+
+function codeCell(info, now) {
+  const entry = state.codes.get(info.id);
+  const cell = element('div', { className: 'code' });
+  if (!entry) return cell;
+  if (info.type !== 'totp') {
+    cell.append(entry.code);
+    return cell;
+  }
+  const left = Math.ceil(info.period - (now % info.period));
+  cell.append(entry.code, element('small', {}, `${left}s`));
+  if (left <= NEXT_CODE_SECONDS && entry.next) {
+    cell.append(element('small', { className: 'next' }, `next ${entry.next}`));
+  }
+  return cell;
+}
+
+function render() {
+  const [first, last] = visibleRange();
+  const now = Date.now() / 1000;
+  const rows = [];
+  for (let position = first; position < last; position += 1) {
+    const info = state.entries[state.shown[position]];
+    const row = element('div', { className: 'row', id: `row-${position}` });
+    row.style.top = `${position * ROW_HEIGHT}px`;
+    row.dataset.position = String(position);
+    row.setAttribute('role', 'option');
+    row.setAttribute('aria-selected', String(position === state.selected));
+    const meta = describe(info);
+    const code = state.codes.get(info.id)?.code;
+    row.setAttribute('aria-label', `${info.label}${meta ? `, ${meta}` : ''}${code ? `, code ${code.split('').join(' ')}` : ''}`);
+    row.append(element('div', { className: 'name' }, info.label), codeCell(info, now), element('div', { className: 'meta' }, meta));
+    rows.push(row);
+  }
+  $('spacer').replaceChildren(...rows);
+  $('viewport').setAttribute('aria-activedescendant', `row-${state.selected}`);
+}
+
+/** One request for the rows in view: current codes, and the next ones when a window ends soon. */
+async function tick() {
+  clearTimeout(state.timer);
+  const [first, last] = visibleRange();
+  const infos = state.shown.slice(first, last).map((i) => state.entries[i]);
+  if (infos.length > 0) {
+    const now = Date.now() / 1000;
+    const soon = infos.some((i) => i.type === 'totp' && i.period - (now % i.period) <= NEXT_CODE_SECONDS);
+    try {
+      const reply = await send(MSG.ENTRIES_CODES, {
+        ids: infos.map((i) => i.id),
+        ...(soon ? { ahead: NEXT_CODE_SECONDS } : {}),
+      });
+      infos.forEach((info, k) =>
+        state.codes.set(info.id, { code: reply.codes[k], next: reply.next?.[k] ?? null }),
+      );
+      render();
+    } catch (error) {
+      if (error.code === 'vault_locked') return start();
+      $('list-status').textContent = describeError(error);
+    }
+  }
+  // Next tick on the next whole second, when the countdowns change.
+  state.timer = setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
+}
+
+// ---- actions -----------------------------------------------------------------------------------
+
+async function copy(position) {
+  const info = state.entries[state.shown[position]];
+  const code = state.codes.get(info?.id)?.code;
+  if (!code) return;
+  await navigator.clipboard.writeText(code);
+  $('list-status').textContent = `Copied the code of ${info.label}.`;
+  await send(MSG.ENTRY_COPIED, { id: info.id });
+}
+
+async function fillActive(id) {
+  $('fill-status').textContent = '';
+  try {
+    await send(MSG.FILL_ACTIVE_TAB, id ? { id } : {});
+    $('fill-status').textContent = id ? 'Filled.' : 'Asked the page for its MFA step.';
+  } catch (error) {
+    $('fill-status').textContent = describeError(error);
+  }
+}
+
+function select(position) {
+  if (state.shown.length === 0) return;
+  state.selected = Math.max(0, Math.min(state.shown.length - 1, position));
+  const viewport = $('viewport');
+  const top = state.selected * ROW_HEIGHT;
+  if (top < viewport.scrollTop) viewport.scrollTop = top;
+  else if (top + ROW_HEIGHT > viewport.scrollTop + viewport.clientHeight) {
+    viewport.scrollTop = top + ROW_HEIGHT - viewport.clientHeight;
+  }
+  render();
+}
+
+function onKey(event) {
+  const page = Math.floor($('viewport').clientHeight / ROW_HEIGHT);
+  const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+  if (event.key in moves) {
+    event.preventDefault();
+    select(state.selected + moves[event.key]);
+  } else if (event.key === 'Enter' && state.shown.length > 0) {
+    event.preventDefault();
+    // Enter copies; Shift+Enter fills the AWS sign-in tab with the selected entry.
+    if (event.shiftKey && state.tab.signIn) fillActive(state.entries[state.shown[state.selected]].id);
+    else copy(state.selected);
+  }
+}
+
+$('search').addEventListener('input', filter);
+$('search').addEventListener('keydown', onKey);
+$('viewport').addEventListener('keydown', onKey);
+$('viewport').addEventListener('scroll', () => {
+  render();
+  // Codes for the rows scrolled into view, once scrolling pauses.
+  clearTimeout(state.timer);
+  state.timer = setTimeout(tick, 50);
+});
+$('viewport').addEventListener('click', (event) => {
+  const row = event.target.closest('.row');
+  if (!row) return;
+  select(Number(row.dataset.position));
+  copy(Number(row.dataset.position));
+});
+$('fill').addEventListener('click', () => fillActive());
+$('lock').addEventListener('click', async () => {
+  await send(MSG.VAULT_LOCK);
+  clearTimeout(state.timer);
+  start();
+});
+$('options').addEventListener('click', () => ext.runtime.openOptionsPage());
+$('add').addEventListener('click', () => {
+  $('import-form').classList.toggle('hidden');
+  $('import-text').focus();
+});
+$('import-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    const result = await send(MSG.ENTRIES_IMPORT, { text: $('import-text').value });
+    $('import-status').textContent = `Added ${result.added.length}, failed ${result.failed.length}.`;
+    if (result.failed.length === 0) $('import-text').value = '';
+    setEntries((await send(MSG.ENTRIES_LIST)).entries);
+  } catch (error) {
+    $('import-status').textContent = describeError(error);
+  }
+});
+
+start().catch((error) => {
+  $('gate').textContent = describeError(error);
+});
