@@ -128,6 +128,11 @@ ext.commands.onCommand.addListener((command) => {
   if (command === 'fill-mfa-code') fillActiveTab().catch(() => {});
 });
 
+// First run: the options page, where the vault is created.
+ext.runtime.onInstalled.addListener(async ({ reason }) => {
+  if (reason === 'install' && (await vaultState()) === 'none') ext.runtime.openOptionsPage();
+});
+
 ext.tabs.onRemoved.addListener((tabId) => {
   forgetTab(tabId);
 });

@@ -5,7 +5,7 @@
 // module keeps per-tab state, computes codes, and talks to tabs. The content script gets a code
 // or candidate labels, never a seed.
 import { actionApi, ext, sessionStorageArea } from '../browser.js';
-import { LIMITS, MSG, NOTHING_REASON, make } from '../messages.js';
+import { LIMITS, MFA_UI, MSG, NOTHING_REASON, make } from '../messages.js';
 import { loadWasm } from '../wasm.js';
 import { getSettings } from './settings.js';
 import { ACTIONS, logUse } from './use-log.js';
@@ -51,13 +51,15 @@ export async function signInHost(url) {
 }
 
 /**
- * The tab's state for a message from `url`. A new sign-in starts afresh: the first report, the
- * first after a fill, or an account's own sign-in URL. The URL kept is the one that names the
+ * The tab's state for a message from `url`. A new sign-in starts afresh: the first report,
+ * credentials typed after a fill, or an account's own sign-in URL. (An MFA step shown again
+ * after a fill is the same sign-in: AWS shows a fresh code field after a wrong code.) The URL kept is the one that names the
  * most: an account's URL stays over the regional or global page it redirects to.
  */
-async function stateFor(tabId, url, host) {
+async function stateFor(tabId, url, host, { credentials = false } = {}) {
   const state = await tabState(tabId);
-  if (!state || state.filled || (host.scope === 'account' && state.url !== url)) {
+  const restart = !state || (credentials && state.filled) || (host.scope === 'account' && state.url !== url);
+  if (restart) {
     return { ...freshState(url), scope: host.scope };
   }
   if (state.scope !== 'account') {
@@ -67,11 +69,30 @@ async function stateFor(tabId, url, host) {
   return state;
 }
 
+/**
+ * Runs `fn` after every earlier call for the same tab: the content script sends several reports
+ * at once (one per credential field), and each reads, changes and writes the tab's state.
+ */
+const tabQueues = new Map();
+function serialised(tabId, fn) {
+  const previous = tabQueues.get(tabId) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(fn);
+  tabQueues.set(tabId, run);
+  run.finally(() => {
+    if (tabQueues.get(tabId) === run) tabQueues.delete(tabId);
+  }).catch(() => {});
+  return run;
+}
+
 // ---- content script messages ------------------------------------------------------------------
 
-export async function onCredentialsTyped(message, sender, host) {
+export function onCredentialsTyped(message, sender, host) {
+  return serialised(sender.tab.id, () => credentialsTyped(message, sender, host));
+}
+
+async function credentialsTyped(message, sender, host) {
   const tabId = sender.tab.id;
-  const state = await stateFor(tabId, sender.url, host);
+  const state = await stateFor(tabId, sender.url, host, { credentials: true });
   const { field, value } = message;
   state.fields[field] = value;
   // Root (an e-mail in the first field) and IAM user (a user name) exclude each other: the
@@ -81,7 +102,11 @@ export async function onCredentialsTyped(message, sender, host) {
   await saveTabState(tabId, state);
 }
 
-export async function onMfaStepShown(_message, sender, host) {
+export function onMfaStepShown(message, sender, host) {
+  return serialised(sender.tab.id, () => mfaStepShown(message, sender, host));
+}
+
+async function mfaStepShown(message, sender, host) {
   const tabId = sender.tab.id;
   const state = await stateFor(tabId, sender.url, host);
   state.mfa = true;
@@ -94,6 +119,12 @@ export async function onMfaStepShown(_message, sender, host) {
   }
   state.pending = false;
   await markTab(tabId, false);
+  if (message.ui === MFA_UI.CHOOSER) {
+    // The device chooser comes before the code field: the content script picks "Authenticator
+    // app" on SHOW_CHOOSER and reports the code field next, where the entry is decided.
+    await saveTabState(tabId, state);
+    return make(MSG.SHOW_CHOOSER, { candidates: [] }, BACKGROUND);
+  }
   const ranking = await rank(vault, state);
   if (ranking.fill) {
     await saveTabState(tabId, state);
@@ -105,7 +136,11 @@ export async function onMfaStepShown(_message, sender, host) {
   return make(MSG.SHOW_CHOOSER, { candidates: state.offered.map((id) => candidate(vault, id)) }, BACKGROUND);
 }
 
-export async function onCandidateChosen(message, sender) {
+export function onCandidateChosen(message, sender) {
+  return serialised(sender.tab.id, () => candidateChosen(message, sender));
+}
+
+async function candidateChosen(message, sender) {
   const tabId = sender.tab.id;
   const state = await tabState(tabId);
   // Only an entry this tab was offered: the page cannot ask for any other entry's code.

@@ -53,6 +53,7 @@ function renderEntries() {
     ...matches.slice(0, MAX_LISTED).map((e) => {
       const item = template.content.firstElementChild.cloneNode(true);
       item.dataset.id = e.id;
+      item.dataset.label = e.label;
       item.querySelector('.entry-name').textContent = e.label;
       item.querySelector('.entry-meta').textContent = metaOf(e);
       const form = item.querySelector('.entry-form');

@@ -71,10 +71,10 @@ fn hash32(v: Vec<u8>) -> ApiResult<[u8; 32]> {
 
 /// Appends `ev` after the current head; returns its sequence number.
 pub async fn append(tx: &mut Tx, store: &Store, ev: Event) -> ApiResult<u64> {
-    let head = sqlx::query(&format!(
+    let head = sqlx::query(crate::store::dynamic(format!(
         "SELECT seq, hash FROM audit_heads WHERE scope = 'log'{}",
         store.dialect.for_update()
-    ))
+    )))
     .fetch_one(&mut **tx)
     .await?;
     let prev_seq: i64 = head.try_get("seq")?;

@@ -132,6 +132,17 @@ impl Store {
         &self.write
     }
 
+    /// Starts a read-only transaction that sees one consistent state across its statements
+    /// (SQLite: the WAL snapshot of the first read; PostgreSQL: REPEATABLE READ).
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.read.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         self.write.begin().await
@@ -167,7 +178,7 @@ impl Store {
                 continue;
             }
             for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                tx.execute(self.dialect.ddl(stmt).as_str()).await?;
+                tx.execute(dynamic(self.dialect.ddl(stmt))).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)")
                 .bind(version)
@@ -188,6 +199,13 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Marks SQL assembled at run time as safe. Every such string in this crate is built only from
+/// constants of the code (column lists, table names, the dialect's `FOR UPDATE`, numbered
+/// placeholders); values always travel as bound parameters.
+pub fn dynamic(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
 }
 
 /// Milliseconds since the Unix epoch (the server is an edge: it reads the clock).

@@ -1,36 +1,44 @@
-// The content script in real Chromium, loaded the way the extension ships it: the emitted Chrome
-// manifest (content_scripts from /manifest.json) and extension/content/aws-mfa.js, with a test
-// background that answers a fixed code. Each fixture is served at its real AWS URL by request
-// interception. Needs Debian's chromium (apt-get install -y chromium); skipped when it is absent.
+// The built extension (dist/chrome, from `cargo xtask dist`) in Debian's Chromium: its real
+// background and wasm vault. A vault is created and filled through the extension's own pages,
+// then each AWS sign-in fixture, served at its real URL, must receive the right entry's code
+// (computed here with the `otpauth` package, not by Tessera). Skipped without Chromium or dist.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { chromeManifest } from '../../extension/build/emit-manifests.mjs';
-import { createFixtureServer, framingPage, oauthUrl, rootSigninUrl } from '../fixtures/aws/routes.mjs';
+import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { ENTRIES, PASSPHRASE, codeAt } from './support/entries.mjs';
+import {
+  assertNothingHappens,
+  chooserFlow,
+  chooserShown,
+  createAndImportInPopup,
+  editInOptions,
+  filledCode,
+  legacyIam,
+  legacyRoot,
+  playwrightDriver as d,
+  setAutoSubmit,
+  unified,
+} from './support/flows.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = new URL('../../', import.meta.url);
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
-
-function buildTestExtension() {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-ext-'));
-  const manifest = chromeManifest(JSON.parse(readFileSync(new URL('manifest.json', ROOT), 'utf8')));
-  manifest.background = { service_worker: 'background.js' }; // the test double is a classic worker
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  cpSync(new URL('extension/content/aws-mfa.js', ROOT), join(dir, 'content', 'aws-mfa.js'));
-  cpSync(new URL('tests/e2e/support/fixed-code-background.js', ROOT), join(dir, 'background.js'));
-  return dir;
-}
+const EXTENSION = fileURLToPath(new URL('../../dist/chrome/', import.meta.url));
+const skip = !existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM}`
+  : !existsSync(join(EXTENSION, 'manifest.json'))
+    ? 'dist/chrome is missing: run `cargo xtask dist`'
+    : false;
 
 /**
  * Chromium 156 with Playwright 1.65 fails a navigation whose intercepted response is a redirect
- * (route.fulfill with 3xx gives net::ERR_NAME_NOT_RESOLVED), so here the fixture's 302 becomes a
- * page that replaces its location at once. The DOM tests follow the real 302.
+ * (route.fulfill with 3xx gives net::ERR_NAME_NOT_RESOLVED), so the fixture's 302 becomes a page
+ * that replaces its location at once. The DOM tests follow the real 302.
  */
 function asFulfilled(response) {
   if (response.status >= 300 && response.status < 400) {
@@ -44,22 +52,47 @@ function asFulfilled(response) {
   return { status: response.status, headers: response.headers, body: response.body };
 }
 
-describe('AWS sign-in in Chromium', { skip }, () => {
-  let extensionDir;
+/** Every node under a node, through CDP (which sees into closed shadow roots). */
+function* walk(node) {
+  yield node;
+  for (const child of [...(node.shadowRoots ?? []), ...(node.children ?? [])]) yield* walk(child);
+}
+
+/** Shadow roots only. */
+function* shadowRoots(node) {
+  for (const root of node.shadowRoots ?? []) yield root;
+  for (const child of node.children ?? []) yield* shadowRoots(child);
+}
+
+/** The texts of the buttons in Tessera's closed-shadow-root chooser (CDP can see inside). */
+async function chooserButtons(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+  await cdp.detach();
+  return [...shadowRoots(root)]
+    .flatMap((shadow) => [...walk(shadow)])
+    .filter((n) => n.nodeName === 'BUTTON')
+    .map((n) => (n.children ?? []).map((c) => c.nodeValue ?? '').join(''));
+}
+
+/** The entry key whose chooser label is `label` (labels start with the entry's name). */
+const keyOfLabel = (label) =>
+  Object.entries(ENTRIES).find(([, e]) => label.split(' · ')[0] === e.name)?.[0];
+
+describe('Tessera in Chromium', { skip }, () => {
   let profileDir;
   let context;
-  let worker;
-  let server;
+  let extensionId;
+  let server = createFixtureServer({ ui: 'legacy-iam' });
 
   before(async () => {
-    extensionDir = buildTestExtension();
     profileDir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        `--disable-extensions-except=${extensionDir}`,
-        `--load-extension=${extensionDir}`,
+        `--disable-extensions-except=${EXTENSION}`,
+        `--load-extension=${EXTENSION}`,
         '--no-sandbox',
         '--disable-gpu',
         '--disable-quic',
@@ -71,135 +104,210 @@ describe('AWS sign-in in Chromium', { skip }, () => {
         '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
       ],
     });
-    worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-    // Every request is answered here: nothing reaches the network.
-    await context.route('**/*', async (route) => {
+    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+    extensionId = new URL(worker.url()).host;
+    // Every web request is answered here: nothing reaches the network.
+    await context.route(/^https?:\/\//, async (route) => {
       const request = route.request();
-      const response = server.handle(request.url(), request.method(), request.postData());
-      await route.fulfill(asFulfilled(response));
+      await route.fulfill(asFulfilled(server.handle(request.url(), request.method(), request.postData())));
     });
   });
 
   after(async () => {
     await context?.close();
-    for (const dir of [extensionDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
-  const received = () => worker.evaluate(() => globalThis.received.splice(0));
-  const fixture = (page) => page.evaluate(() => ({ ...window.__fixture, events: undefined }));
+  const extensionPage = async (path) => {
+    const page = await context.newPage();
+    await page.goto(`chrome-extension://${extensionId}/${path}`);
+    return page;
+  };
 
-  async function signedIn(page) {
-    await page.waitForFunction(() => window.__fixture.submitted === true, null, { timeout: 10_000 });
-    return fixture(page);
-  }
+  test('loads unpacked with no errors or warnings', async () => {
+    const page = await context.newPage();
+    await page.goto('chrome://extensions/');
+    const info = await page.evaluate(async (id) => {
+      const all = await chrome.developerPrivate.getExtensionsInfo();
+      const ext = all.find((e) => e.id === id);
+      return { installWarnings: ext.installWarnings, manifestErrors: ext.manifestErrors, runtimeErrors: ext.runtimeErrors };
+    }, extensionId);
+    assert.deepEqual(info, { installWarnings: [], manifestErrors: [], runtimeErrors: [] });
+    await page.close();
+  });
 
-  test('legacy IAM: ACCOUNT URL, regional redirect, input#mfacode filled and submitted', async () => {
+  test('the popup creates the vault and imports; the options page edits', async () => {
+    const popup = await extensionPage('popup/popup.html');
+    await createAndImportInPopup(d, popup);
+    await popup.close();
+    const options = await extensionPage('options/options.html');
+    await editInOptions(d, options);
+    await options.close();
+  });
+
+  test('legacy IAM: alice of 123456789012 gets her code, after the regional redirect', async () => {
     server = createFixtureServer({ ui: 'legacy-iam' });
     const page = await context.newPage();
-    await page.goto('https://123456789012.signin.aws.amazon.com/console');
-    await page.waitForURL(/^https:\/\/us-east-1\.signin\.aws\.amazon\.com\/oauth/);
-    await page.fill('#username', 'alice');
-    await page.fill('#password', 'hunter2');
-    await page.click('#signin_button');
-    const state = await signedIn(page);
-    assert.equal(state.submittedCode, '123456');
-    assert.match(await page.textContent('#fixture-status'), /submitted=123456/);
-    const messages = (await received()).map((r) => r.message);
-    assert.deepEqual(messages.filter((m) => m.type === 'tessera:credentials-typed').map((m) => [m.field, m.value]), [
-      ['account', '123456789012'],
-      ['username', 'alice'],
-    ]);
-    assert.ok(!JSON.stringify(messages).includes('hunter2'));
+    const from = Date.now();
+    await legacyIam(d, page);
+    const { owners } = await filledCode(d, page, from);
+    assert.deepEqual(owners, ['alice']);
+    assert.equal(await chooserShown(page), false);
     await page.close();
   });
 
-  test('legacy root: e-mail, password, hidden-then-shown #mfaCode', async () => {
+  test('legacy root: root@example.com gets the root code of its account', async () => {
     server = createFixtureServer({ ui: 'legacy-root' });
     const page = await context.newPage();
-    await page.goto(rootSigninUrl());
-    await page.fill('#resolving_input', 'root@example.com');
-    await page.click('#next_button');
-    await page.fill('#password', 'hunter2');
-    await page.click('#signin_button');
-    assert.equal((await signedIn(page)).submittedCode, '123456');
-    const steps = (await received()).filter((r) => r.message.type === 'tessera:mfa-step-shown');
-    assert.deepEqual(steps.map((r) => r.message.ui), ['legacy-root']);
+    const from = Date.now();
+    await legacyRoot(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['rootEmail']);
     await page.close();
   });
 
-  test('2024 UI: the React-controlled input#mfaCode registers the code', async () => {
+  test('2024 UI: alice at my-alias, React-controlled input', async () => {
     server = createFixtureServer({ ui: 'unified' });
     const page = await context.newPage();
-    await page.goto('https://my-alias.signin.aws.amazon.com/console');
-    await page.waitForURL(/^https:\/\/us-east-1\.signin\.aws\.amazon\.com\/oauth/);
-    await page.fill('#username', 'alice');
-    await page.click('#signin_button');
-    assert.equal((await signedIn(page)).submittedCode, '123456');
-    await received();
+    const from = Date.now();
+    await unified(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['aliceAlias']);
     await page.close();
   });
 
-  test('multi-device chooser: Authenticator app, continue, fill', async () => {
+  test('ambiguous: the chooser, a remembered choice, then a fill without asking', async () => {
     server = createFixtureServer({ ui: 'chooser' });
     const page = await context.newPage();
-    await page.goto(oauthUrl('123456789012'));
-    await page.click('#signin_button');
-    const state = await signedIn(page);
-    assert.equal(state.device, 'SWHW');
-    assert.equal(state.submittedCode, '123456');
-    await received();
+    await chooserFlow(d, page);
+    await d.waitFor(page, () => window.__fixture.step === 'mfa');
+    await page.waitForFunction(
+      () => [...document.documentElement.children].some((e) => e.tagName === 'DIV'),
+      null,
+      { timeout: 15_000 },
+    );
+    assert.equal((await page.evaluate(() => window.__fixture.mfa)), '', 'nothing filled before choosing');
+    const buttons = await chooserButtons(page);
+    const candidates = buttons.slice(0, -1); // the last one is "Not now"
+    assert.deepEqual(
+      candidates.map(keyOfLabel).sort(),
+      ['aliceAlias', 'alice', 'bob', 'root'].sort(),
+      'every entry of the account, and the AWS entry without an account id, but not the others',
+    );
+    // Keyboard only: the first candidate has focus; Tab past the candidates to "Remember",
+    // tick it, come back and choose the first candidate.
+    for (let i = 0; i < candidates.length; i += 1) await page.keyboard.press('Tab');
+    await page.keyboard.press('Space');
+    for (let i = 0; i < candidates.length; i += 1) await d.shiftTab(page);
+    const from = Date.now();
+    await page.keyboard.press('Enter');
+    const chosen = keyOfLabel(candidates[0]);
+    assert.deepEqual((await filledCode(d, page, from)).owners, [chosen]);
     await page.close();
+
+    const again = await context.newPage();
+    const from2 = Date.now();
+    await chooserFlow(d, again);
+    assert.deepEqual((await filledCode(d, again, from2)).owners, [chosen], 'the remembered choice');
+    assert.equal(await chooserShown(again), false);
+    await again.close();
   });
 
-  async function nothingHappens(page) {
-    await page.waitForFunction(() => window.__fixture.step === 'mfa', null, { timeout: 10_000 });
-    await page.waitForTimeout(500);
-    const state = await fixture(page);
-    assert.equal(state.mfa, '');
-    assert.equal(state.submitted, false);
-    assert.deepEqual(await received(), []);
-  }
-
-  test('a lookalike host gets nothing', async () => {
-    server = createFixtureServer({ ui: 'unified', anyUrl: true });
-    const page = await context.newPage();
-    await page.goto('https://signin.aws.amazon.com.example.net/oauth?account=123456789012');
-    await page.click('#signin_button');
-    await nothingHappens(page);
-    await page.close();
-  });
-
-  test('http gets nothing', async () => {
-    server = createFixtureServer({ ui: 'unified', anyUrl: true });
-    const page = await context.newPage();
-    await page.goto('http://us-east-1.signin.aws.amazon.com/oauth?account=123456789012');
-    assert.equal(new URL(page.url()).protocol, 'http:');
-    await page.click('#signin_button');
-    await nothingHappens(page);
-    await page.close();
-  });
-
-  test('a sign-in page inside an iframe gets nothing', async () => {
+  test('a lookalike host, http and an iframe get nothing', async () => {
+    for (const url of [
+      'https://signin.aws.amazon.com.example.net/oauth?account=123456789012',
+      'https://signin-aws-amazon.com/oauth?account=123456789012',
+      'http://us-east-1.signin.aws.amazon.com/oauth?account=123456789012',
+    ]) {
+      server = createFixtureServer({ ui: 'unified', anyUrl: true });
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.type('#username', 'alice');
+      await page.click('#signin_button');
+      await assertNothingHappens(d, page);
+      await page.close();
+    }
     const inner = createFixtureServer({ ui: 'unified' });
-    const frameUrl = oauthUrl('123456789012');
     server = {
       handle: (url, method, body) =>
         url.startsWith('https://framer.example/')
-          ? { status: 200, headers: { 'content-type': 'text/html' }, body: framingPage(frameUrl) }
+          ? { status: 200, headers: { 'content-type': 'text/html' }, body: framingPage(oauthUrl('123456789012')) }
           : inner.handle(url, method, body),
     };
     const page = await context.newPage();
     await page.goto('https://framer.example/');
     const frame = page.frame({ url: /signin\.aws\.amazon\.com/ });
-    assert.ok(frame, 'the sign-in page loaded in the frame');
-    await frame.waitForSelector('#signin_button');
+    await frame.waitForSelector('#username');
+    await frame.type('#username', 'alice');
     await frame.click('#signin_button');
-    await frame.waitForFunction(() => window.__fixture.step === 'mfa', null, { timeout: 10_000 });
-    await page.waitForTimeout(500);
-    const state = await frame.evaluate(() => ({ ...window.__fixture }));
-    assert.equal(state.mfa, '');
-    assert.equal(state.submitted, false);
-    assert.deepEqual(await received(), []);
+    await assertNothingHappens(d, frame);
+    await page.close();
+  });
+
+  test('auto-submit (a setting, off by default) submits the right code', async () => {
+    const options = await extensionPage('options/options.html');
+    await setAutoSubmit(d, options, true);
+    server = createFixtureServer({ ui: 'legacy-iam' });
+    const page = await context.newPage();
+    const from = Date.now();
+    await legacyIam(d, page, 'bob');
+    await d.waitFor(page, () => window.__fixture.submitted === true);
+    const { submittedCode } = await page.evaluate(() => window.__fixture);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['bob']);
+    assert.equal(submittedCode, await page.evaluate(() => window.__fixture.mfa));
+    await setAutoSubmit(d, options, false);
+    await options.close();
+    await page.close();
+  });
+
+  test('the popup searches, shows live codes and copies', async () => {
+    const popup = await extensionPage('popup/popup.html');
+    await d.visible(popup, '#search');
+    await popup.type('#search', 'bob');
+    await d.waitFor(popup, () => document.querySelectorAll('.row').length === 1);
+    await d.waitFor(popup, () => /^\d{6}/.test(document.querySelector('.row .code')?.textContent ?? ''));
+    const shown = (await popup.textContent('.row .code')).slice(0, 6);
+    const now = Date.now() / 1000;
+    assert.ok([codeAt(ENTRIES.bob, now - 1), codeAt(ENTRIES.bob, now)].includes(shown), 'bob’s code');
+    await popup.click('.row');
+    await d.waitFor(popup, () => /Copied/.test(document.querySelector('#list-status').textContent));
+    const copied = await popup.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /^\d{6}$/);
+    assert.ok([codeAt(ENTRIES.bob, now), codeAt(ENTRIES.bob, Date.now() / 1000)].includes(copied));
+    await popup.close();
+  });
+
+  test('the vault survives the service worker being stopped', async () => {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+    server = createFixtureServer({ ui: 'legacy-iam' });
+    const from = Date.now();
+    await legacyIam(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['alice']);
+    await page.close();
+  });
+
+  test('lock: nothing is filled; unlock in the popup fills the waiting tab', async () => {
+    const popup = await extensionPage('popup/popup.html');
+    await d.visible(popup, '#lock');
+    await popup.click('#lock');
+    await d.visible(popup, '#unlock-passphrase');
+    server = createFixtureServer({ ui: 'legacy-iam' });
+    const page = await context.newPage();
+    await legacyIam(d, page);
+    await d.waitFor(page, () => window.__fixture.step === 'mfa');
+    await page.waitForTimeout(1000);
+    assert.equal(await page.evaluate(() => window.__fixture.mfa), '', 'locked: nothing filled');
+    await popup.type('#unlock-passphrase', 'wrong passphrase');
+    await popup.click('#unlock-submit');
+    await d.waitFor(popup, () => /Wrong passphrase/.test(document.querySelector('#unlock-status').textContent), undefined, 60_000);
+    await popup.fill('#unlock-passphrase', PASSPHRASE);
+    const from = Date.now();
+    await popup.click('#unlock-submit');
+    await d.visible(popup, '#search', 60_000);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['alice'], 'the waiting tab is filled');
+    await popup.close();
     await page.close();
   });
 });

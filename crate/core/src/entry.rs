@@ -3,14 +3,18 @@
 //! Everything in an entry is secret (an MSP's client list is sensitive), so an entry only ever
 //! leaves memory sealed (see `vault`). The sealed payload schema is in docs/FORMAT.md.
 
+use core::fmt;
+
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::SecretBytes;
 
 /// Which AWS principal an entry's MFA device belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the kind only: user names and e-mail addresses are confidential.
+#[derive(Clone, PartialEq, Eq, Zeroize)]
 pub enum AwsPrincipal {
     /// The account's root user, optionally with the root user's e-mail address.
     Root { email: Option<String> },
@@ -20,8 +24,9 @@ pub enum AwsPrincipal {
 
 /// One OTP credential.
 ///
-/// `Debug` never shows the seed (see [`SecretBytes`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Debug` shows only the OTP parameters and which fields are set: the seed, names, account ids,
+/// e-mail addresses and notes are all confidential. The strings are wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     pub secret: SecretBytes,
     pub otp: OtpParams,
@@ -36,6 +41,47 @@ pub struct Entry {
     /// The MFA device name registered at AWS.
     pub device_name: Option<String>,
     pub notes: Option<String>,
+}
+
+impl fmt::Debug for AwsPrincipal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root { .. } => f.write_str("Root { .. }"),
+            Self::IamUser { .. } => f.write_str("IamUser { .. }"),
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn set<T>(field: &Option<T>) -> &'static str {
+            if field.is_some() { "[REDACTED]" } else { "None" }
+        }
+        f.debug_struct("Entry")
+            .field("secret", &self.secret)
+            .field("otp", &self.otp)
+            .field("label", &"[REDACTED]")
+            .field("issuer", &set(&self.issuer))
+            .field("aws_account_id", &set(&self.aws_account_id))
+            .field("aws_account_alias", &set(&self.aws_account_alias))
+            .field("aws_principal", &self.aws_principal)
+            .field("device_name", &set(&self.device_name))
+            .field("notes", &set(&self.notes))
+            .finish()
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // The seed wipes itself (SecretBytes); the metadata is confidential too.
+        self.label.zeroize();
+        self.issuer.zeroize();
+        self.aws_account_id.zeroize();
+        self.aws_account_alias.zeroize();
+        self.aws_principal.zeroize();
+        self.device_name.zeroize();
+        self.notes.zeroize();
+    }
 }
 
 impl Entry {
@@ -98,14 +144,9 @@ impl Entry {
         if self.secret.is_empty() || self.secret.len() > PAYLOAD_SECRET_MAX_LEN {
             return Err(EntryError::InvalidSecret);
         }
-        let period_ok = match self.otp.kind {
-            OtpKind::Totp { period } => period > 0,
-            OtpKind::Hotp { .. } => true,
-        };
-        if !period_ok || !(6..=8).contains(&self.otp.digits) {
-            return Err(EntryError::InvalidOtpParams);
-        }
-        Ok(())
+        // The same rules as code generation (otp::OtpParams::validate), so that a stored entry
+        // always yields a code.
+        self.otp.validate().map_err(|_| EntryError::InvalidOtpParams)
     }
 
     /// The v1 payload JSON (unpadded). The buffer is wiped on drop and sized so that it never
@@ -338,6 +379,23 @@ mod tests {
         });
         e.notes = Some("line\n\"quoted\" \u{1} ünïcode".into());
         e
+    }
+
+    #[test]
+    fn debug_shows_no_confidential_field() {
+        let mut e = aws_root();
+        e.device_name = Some("my-device".into());
+        e.aws_account_alias = Some("acme-prod".into());
+        let shown = format!("{e:?} {:?}", e.aws_principal);
+        for confidential in [
+            "root\"", "Amazon", "123456789012", "acme-prod", "root@example.com", "my-device",
+            "quoted", "BwcH", "[7, 7",
+        ] {
+            assert!(!shown.contains(confidential), "{confidential} in {shown}");
+        }
+        assert!(shown.contains("REDACTED") && shown.contains("Root"));
+        let iam = AwsPrincipal::IamUser { name: "alice".into() };
+        assert_eq!(format!("{iam:?}"), "IamUser { .. }");
     }
 
     #[test]

@@ -6,9 +6,10 @@
 use serde::{Deserialize, Deserializer};
 use tessera_core::Entry;
 use tessera_core::entry::AwsPrincipal;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::error::Error;
+use crate::info::from_js;
 
 /// Absent → `None` (keep); `null` → `Some(None)` (clear); value → `Some(Some(v))` (set).
 type Change<T> = Option<Option<T>>;
@@ -17,36 +18,8 @@ fn change<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Change
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// The JS names of [`EntryEdit`]'s members.
-const FIELDS: &[&str] = &[
-    "label",
-    "issuer",
-    "awsAccountId",
-    "awsAccountAlias",
-    "awsPrincipal",
-    "iamUserName",
-    "rootEmail",
-    "deviceName",
-    "notes",
-];
-
-/// serde-wasm-bindgen reads only the members a struct names, so `deny_unknown_fields` cannot
-/// see a misspelt (or `secret`) member: check the object's own keys here.
-pub fn reject_unknown_keys(value: &JsValue, known: &[&str]) -> Result<(), Error> {
-    if !value.is_object() {
-        return Err(Error::bad_argument("expected an object"));
-    }
-    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !known.contains(&key.as_str()) {
-            return Err(Error::bad_argument(format!("unknown member `{key}`")));
-        }
-    }
-    Ok(())
-}
-
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EntryEdit {
     #[serde(default)]
     label: Option<String>,
@@ -75,8 +48,7 @@ impl EntryEdit {
         if value.is_undefined() || value.is_null() {
             return Ok(Self::default());
         }
-        reject_unknown_keys(&value, FIELDS)?;
-        serde_wasm_bindgen::from_value(value).map_err(|e| Error::bad_argument(e.to_string()))
+        from_js(&value)
     }
 
     pub fn apply(self, e: &mut Entry) -> Result<(), Error> {

@@ -8,14 +8,13 @@ use tessera_core::keyring::{self as core_keyring, KdfParams};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
-use crate::edit::reject_unknown_keys;
 use crate::error::Error;
-use crate::info::to_js;
+use crate::info::{from_js, to_js};
 use crate::rng::rng;
 
 /// Argon2id cost as JS passes and reads it: `{mKib, t, p}`.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Kdf {
     m_kib: u32,
     t: u32,
@@ -64,9 +63,7 @@ impl Keyring {
         let params = if kdf.is_undefined() || kdf.is_null() {
             KdfParams::DEFAULT
         } else {
-            reject_unknown_keys(&kdf, &["mKib", "t", "p"])?;
-            let k: Kdf = serde_wasm_bindgen::from_value(kdf)
-                .map_err(|e| Error::bad_argument(format!("kdf: {e}")))?;
+            let k: Kdf = from_js(&kdf)?;
             KdfParams { m_kib: k.m_kib, t: k.t, p: k.p }
         };
         Ok(self.core()?.seal(passphrase.as_bytes(), params, &mut rng())?)

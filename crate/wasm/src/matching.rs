@@ -154,8 +154,7 @@ pub fn rank_sign_in(
     context: JsValue,
     remembered: Option<String>,
 ) -> Result<JsValue, Error> {
-    let context: ContextIn = serde_wasm_bindgen::from_value(context)
-        .map_err(|e| Error::bad_argument(format!("context: {e}")))?;
+    let context: ContextIn = crate::info::from_js(&context)?;
     let context = context.to_core()?;
     let (open, ids) = vault.open_parts()?;
     let ranking = core_matching::rank(&context, open.entries().iter().map(|(_, e)| e));

@@ -35,41 +35,37 @@ pub fn parse_uri(uri: &str) -> Result<JsValue, Error> {
 #[wasm_bindgen(js_name = parseMigration)]
 pub fn parse_migration(uri: &str) -> Result<JsValue, Error> {
     let batch = tessera_core::migration::parse(uri)?;
-    let entries = js_sys::Array::new();
-    for item in &batch.entries {
-        let value = match item {
-            Ok(entry) => EntryInfo::of_entry(None, entry).to_js()?,
-            Err(err) => to_js(&EntryFailure { error: err.code(), message: err.to_string() })?,
-        };
-        entries.push(&value);
-    }
-    let out = to_js(&BatchHeader {
+    let entries = batch
+        .entries
+        .iter()
+        .map(|item| match item {
+            Ok(entry) => Item::Entry(EntryInfo::of_entry(None, entry)),
+            Err(err) => Item::Failure { error: err.code(), message: err.to_string() },
+        })
+        .collect();
+    to_js(&Batch {
         version: batch.version,
         batch_size: batch.batch_size,
         batch_index: batch.batch_index,
         batch_id: batch.batch_id,
-    })?;
-    set(&out, "entries", &entries);
-    Ok(out)
+        entries,
+    })
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct BatchHeader {
+struct Batch<'a> {
     version: i32,
     batch_size: i32,
     batch_index: i32,
     batch_id: i32,
+    entries: Vec<Item<'a>>,
 }
 
-/// One entry of a batch that could not be read: `{error: code, message}`.
+/// An entry of an export: its metadata, or `{error: code, message}` if it cannot be imported.
 #[derive(Serialize)]
-pub struct EntryFailure {
-    pub error: &'static str,
-    pub message: String,
-}
-
-/// Sets a property on an object this module just created (cannot fail).
-pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
+#[serde(untagged)]
+enum Item<'a> {
+    Entry(EntryInfo<'a>),
+    Failure { error: &'static str, message: String },
 }

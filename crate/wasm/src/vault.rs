@@ -16,7 +16,6 @@ use crate::info::{EntryInfo, to_js};
 use crate::keyring::Keyring;
 use crate::rng::rng;
 use crate::time::unix_seconds;
-use crate::uri::set;
 
 /// The decoded vault and one prepared code generator per entry, in the same (id) order.
 struct Unlocked {
@@ -290,8 +289,7 @@ impl Vault {
     pub fn import_text(&mut self, text: &str) -> Result<JsValue, Error> {
         let items = tessera_core::import::read(text)?;
         let u = self.unlocked_mut()?;
-        let added = js_sys::Array::new();
-        let failed = js_sys::Array::new();
+        let mut report = ImportReport { added: Vec::new(), failed: Vec::new() };
         for item in items {
             let result = item
                 .result
@@ -300,23 +298,17 @@ impl Vault {
             match result {
                 Ok(id) => {
                     u.added(id);
-                    let hex = id.to_hex();
-                    added.push(&to_js(&Added { id: &hex, line: item.line, index: item.index })?);
+                    report.added.push(Added { id: id.to_hex(), line: item.line, index: item.index });
                 }
-                Err(err) => {
-                    failed.push(&to_js(&Failed {
-                        line: item.line,
-                        index: item.index,
-                        error: err.code(),
-                        message: err.message(),
-                    })?);
-                }
+                Err(err) => report.failed.push(Failed {
+                    line: item.line,
+                    index: item.index,
+                    error: err.code(),
+                    message: err.message().to_owned(),
+                }),
             }
         }
-        let out = js_sys::Object::new();
-        set(&out, "added", &added);
-        set(&out, "failed", &failed);
-        Ok(out.into())
+        to_js(&report)
     }
 
     /// Changes an entry's metadata (`{label, issuer, awsAccountId, awsAccountAlias,
@@ -371,18 +363,24 @@ impl Vault {
 }
 
 #[derive(serde::Serialize)]
-struct Added<'a> {
-    id: &'a str,
+struct ImportReport {
+    added: Vec<Added>,
+    failed: Vec<Failed>,
+}
+
+#[derive(serde::Serialize)]
+struct Added {
+    id: String,
     line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
 }
 
 #[derive(serde::Serialize)]
-struct Failed<'a> {
+struct Failed {
     line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
     error: &'static str,
-    message: &'a str,
+    message: String,
 }

@@ -21,7 +21,7 @@ use crate::store::{now_ms, random, token_hash};
 /// Longest member label (a name or e-mail the admins choose; the only readable member data).
 pub const MAX_LABEL_LEN: usize = 200;
 
-pub async fn health(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+pub(crate) async fn health(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let set_up = sqlx::query("SELECT id FROM org")
         .fetch_optional(state.store.reader())
         .await?
@@ -31,7 +31,7 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<impl IntoRespons
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SetupBody {
+pub(crate) struct SetupBody {
     setup_token: String,
     recovery_public_key: String,
     public_keys: String,
@@ -60,7 +60,7 @@ pub fn parse_public_keys(s: &str) -> ApiResult<PublicKeys> {
 
 /// Registers the first owner and the organisation recovery key with the setup token that the
 /// server wrote to its data dir at first start. Works once.
-pub async fn setup(
+pub(crate) async fn setup(
     State(state): State<AppState>,
     ip: ClientIp,
     JsonBody(body): JsonBody<SetupBody>,
@@ -90,10 +90,10 @@ pub async fn setup(
             "the organisation is already set up",
         ));
     }
-    let stored: Option<Vec<u8>> = sqlx::query(&format!(
+    let stored: Option<Vec<u8>> = sqlx::query(crate::store::dynamic(format!(
         "SELECT token_hash FROM setup_token WHERE id = 1{}",
         state.store.dialect.for_update()
-    ))
+    )))
     .fetch_optional(&mut *tx)
     .await?
     .map(|r| r.try_get("token_hash"))
@@ -147,7 +147,7 @@ pub async fn setup(
     ))
 }
 
-pub async fn org(State(state): State<AppState>, _m: Member) -> ApiResult<impl IntoResponse> {
+pub(crate) async fn org(State(state): State<AppState>, _m: Member) -> ApiResult<impl IntoResponse> {
     let row = sqlx::query("SELECT recovery_public FROM org")
         .fetch_one(state.store.reader())
         .await?;
@@ -162,12 +162,12 @@ pub async fn org(State(state): State<AppState>, _m: Member) -> ApiResult<impl In
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChallengeBody {
+pub(crate) struct ChallengeBody {
     member_id: String,
 }
 
 /// Issues a one-time nonce for an active member. Rate-limited per client address.
-pub async fn challenge(
+pub(crate) async fn challenge(
     State(state): State<AppState>,
     ip: ClientIp,
     JsonBody(body): JsonBody<ChallengeBody>,
@@ -212,14 +212,14 @@ fn check_status(status: &str) -> ApiResult<()> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SessionBody {
+pub(crate) struct SessionBody {
     challenge_id: String,
     signature: String,
 }
 
 /// Exchanges a signed challenge for a session token. A challenge is spent by its first use,
 /// right or wrong, so it can never be replayed.
-pub async fn session(
+pub(crate) async fn session(
     State(state): State<AppState>,
     ip: ClientIp,
     JsonBody(body): JsonBody<SessionBody>,
@@ -308,7 +308,7 @@ pub async fn session(
 }
 
 /// Deletes the caller's session.
-pub async fn sign_out(
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
     _m: Member,
     headers: axum::http::HeaderMap,

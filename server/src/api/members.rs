@@ -22,14 +22,14 @@ const INVITE_TTL_MAX_SECS: u64 = 30 * 24 * 3600;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InviteBody {
+pub(crate) struct InviteBody {
     role: String,
     #[serde(default)]
     label: String,
     ttl_secs: Option<u64>,
 }
 
-pub async fn create_invite(
+pub(crate) async fn create_invite(
     State(state): State<AppState>,
     me: Member,
     ip: ClientIp,
@@ -97,7 +97,7 @@ pub async fn create_invite(
     ))
 }
 
-pub async fn list_invites(
+pub(crate) async fn list_invites(
     State(state): State<AppState>,
     me: Member,
 ) -> ApiResult<impl IntoResponse> {
@@ -122,7 +122,7 @@ pub async fn list_invites(
     Ok(axum::Json(json!({ "invites": out })))
 }
 
-pub async fn cancel_invite(
+pub(crate) async fn cancel_invite(
     State(state): State<AppState>,
     me: Member,
     Path(invite_id): Path<String>,
@@ -152,7 +152,7 @@ pub async fn cancel_invite(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AcceptBody {
+pub(crate) struct AcceptBody {
     token: String,
     public_keys: String,
     #[serde(default)]
@@ -161,7 +161,7 @@ pub struct AcceptBody {
 
 /// The invitee registers the public keys of the keyring it generated. The member stays
 /// `pending` until an admin confirms the fingerprint. Rate-limited per client address.
-pub async fn accept_invite(
+pub(crate) async fn accept_invite(
     State(state): State<AppState>,
     ip: ClientIp,
     JsonBody(body): JsonBody<AcceptBody>,
@@ -170,10 +170,10 @@ pub async fn accept_invite(
     check_label(&body.label)?;
     let keys = parse_public_keys(&body.public_keys)?;
     let mut tx = state.store.begin().await?;
-    let row = sqlx::query(&format!(
+    let row = sqlx::query(crate::store::dynamic(format!(
         "SELECT id, role, label, expires_ms, used_ms FROM invites WHERE token_hash = $1{}",
         state.store.dialect.for_update()
-    ))
+    )))
     .bind(token_hash(&body.token))
     .fetch_optional(&mut *tx)
     .await?
@@ -267,21 +267,21 @@ fn member_json(r: &sqlx::any::AnyRow) -> ApiResult<Value> {
 const MEMBER_COLS: &str = "id, label, role, status, public_keys, created_ms";
 
 /// Every member with public keys (needed to grant) and status.
-pub async fn list_members(
+pub(crate) async fn list_members(
     State(state): State<AppState>,
     _me: Member,
 ) -> ApiResult<impl IntoResponse> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(crate::store::dynamic(format!(
         "SELECT {MEMBER_COLS} FROM members ORDER BY created_ms, id"
-    ))
+    )))
     .fetch_all(state.store.reader())
     .await?;
     let members = rows.iter().map(member_json).collect::<ApiResult<Vec<_>>>()?;
     Ok(axum::Json(json!({ "members": members })))
 }
 
-pub async fn me(State(state): State<AppState>, me: Member) -> ApiResult<impl IntoResponse> {
-    let row = sqlx::query(&format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1"))
+pub(crate) async fn me(State(state): State<AppState>, me: Member) -> ApiResult<impl IntoResponse> {
+    let row = sqlx::query(crate::store::dynamic(format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1")))
         .bind(me.id.to_vec())
         .fetch_one(state.store.reader())
         .await?;
@@ -290,12 +290,12 @@ pub async fn me(State(state): State<AppState>, me: Member) -> ApiResult<impl Int
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfirmBody {
+pub(crate) struct ConfirmBody {
     fingerprint: String,
 }
 
 /// An admin confirms a pending member after comparing the fingerprint shown on both screens.
-pub async fn confirm(
+pub(crate) async fn confirm(
     State(state): State<AppState>,
     me: Member,
     Path(member_id): Path<String>,
@@ -304,10 +304,10 @@ pub async fn confirm(
     me.require_admin()?;
     let id = path_id(&member_id, "member")?;
     let mut tx = state.store.begin().await?;
-    let row = sqlx::query(&format!(
+    let row = sqlx::query(crate::store::dynamic(format!(
         "SELECT status, fingerprint FROM members WHERE id = $1{}",
         state.store.dialect.for_update()
-    ))
+    )))
     .bind(id.to_vec())
     .fetch_optional(&mut *tx)
     .await?
@@ -333,7 +333,7 @@ pub async fn confirm(
         Event::new("member.confirm").actor(me.id).subject(id),
     )
     .await?;
-    let row = sqlx::query(&format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1"))
+    let row = sqlx::query(crate::store::dynamic(format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1")))
         .bind(id.to_vec())
         .fetch_one(&mut *tx)
         .await?;
@@ -344,12 +344,12 @@ pub async fn confirm(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RoleBody {
+pub(crate) struct RoleBody {
     role: String,
 }
 
 /// The owner changes a member's organisation role.
-pub async fn set_role(
+pub(crate) async fn set_role(
     State(state): State<AppState>,
     me: Member,
     Path(member_id): Path<String>,
@@ -397,7 +397,7 @@ pub async fn set_role(
 /// Revokes a member at once: status `revoked`, sessions deleted, vault grants removed, every
 /// vault they could open flagged for rotation. Answers with what they could read and the
 /// seed-rotation checklist the server tracks from now on.
-pub async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     me: Member,
     Path(member_id): Path<String>,
@@ -411,10 +411,10 @@ pub async fn revoke(
         ));
     }
     let mut tx = state.store.begin().await?;
-    let row = sqlx::query(&format!(
+    let row = sqlx::query(crate::store::dynamic(format!(
         "SELECT role, status FROM members WHERE id = $1{}",
         state.store.dialect.for_update()
-    ))
+    )))
     .bind(id.to_vec())
     .fetch_optional(&mut *tx)
     .await?
@@ -507,7 +507,7 @@ pub async fn revoke(
             .detail(json!({"revocation_id": hex(&revocation_id), "vaults": vaults.len()})),
     )
     .await?;
-    let checklist = load_items(&mut tx, &revocation_id).await?;
+    let checklist = load_items(&mut *tx, &revocation_id).await?;
     tx.commit().await?;
     Ok(axum::Json(json!({
         "revocation_id": hex(&revocation_id),
@@ -583,7 +583,7 @@ async fn revocation_json(state: &AppState, r: &sqlx::any::AnyRow) -> ApiResult<V
     }))
 }
 
-pub async fn list_revocations(
+pub(crate) async fn list_revocations(
     State(state): State<AppState>,
     me: Member,
 ) -> ApiResult<impl IntoResponse> {
@@ -600,7 +600,7 @@ pub async fn list_revocations(
     Ok(axum::Json(json!({ "revocations": out })))
 }
 
-pub async fn get_revocation(
+pub(crate) async fn get_revocation(
     State(state): State<AppState>,
     me: Member,
     Path(revocation_id): Path<String>,
@@ -619,7 +619,7 @@ pub async fn get_revocation(
 
 /// An admin marks a checklist item done (a seed re-enrolled at AWS, or a rotation checked).
 /// Marking an item that is already done changes nothing.
-pub async fn mark_done(
+pub(crate) async fn mark_done(
     State(state): State<AppState>,
     me: Member,
     Path((revocation_id, item_id)): Path<(String, String)>,
@@ -628,10 +628,10 @@ pub async fn mark_done(
     let rev = path_id(&revocation_id, "revocation")?;
     let item = path_id(&item_id, "checklist item")?;
     let mut tx = state.store.begin().await?;
-    let row = sqlx::query(&format!(
+    let row = sqlx::query(crate::store::dynamic(format!(
         "SELECT vault_id, entry_id, kind, done_ms FROM checklist WHERE id = $1 AND revocation_id = $2{}",
         state.store.dialect.for_update()
-    ))
+    )))
     .bind(item.to_vec())
     .bind(rev.to_vec())
     .fetch_optional(&mut *tx)

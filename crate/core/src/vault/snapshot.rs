@@ -659,7 +659,7 @@ mod tests {
             (
                 6u8..=8,
                 prop_oneof![
-                    (1u32..).prop_map(|p| OtpKind::Totp { period: p }),
+                    (1u32..=crate::otp::MAX_PERIOD).prop_map(|p| OtpKind::Totp { period: p }),
                     any::<u64>().prop_map(|c| OtpKind::Hotp { counter: c })
                 ],
             ),

@@ -1,0 +1,21 @@
+//! `tessera-server`: see docs/SERVER.md. (`tessera serve` in the CLI will start the same server
+//! later.)
+
+use clap::Parser;
+use tessera_server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    let config = Config::parse();
+    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = tessera_server::run(config).await {
+        tracing::error!(error = %e, "tessera-server failed");
+        std::process::exit(1);
+    }
+}
