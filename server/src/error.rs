@@ -98,9 +98,18 @@ fn code_for(status: StatusCode) -> (&'static str, &'static str) {
         404 => ("not_found", "no such route"),
         405 => ("method_not_allowed", "method not allowed on this route"),
         408 => ("timeout", "the request took too long"),
-        413 => ("payload_too_large", "the request body is over the size limit"),
-        415 => ("unsupported_media_type", "send Content-Type: application/json"),
-        422 => ("unprocessable", "the request body is not valid for this route"),
+        413 => (
+            "payload_too_large",
+            "the request body is over the size limit",
+        ),
+        415 => (
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+        ),
+        422 => (
+            "unprocessable",
+            "the request body is not valid for this route",
+        ),
         429 => ("rate_limited", "too many requests"),
         _ if status.is_server_error() => ("internal", "internal server error"),
         _ => ("error", "the request failed"),

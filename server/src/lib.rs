@@ -113,9 +113,15 @@ fn spawn_cleanup(store: Store) {
             tick.tick().await;
             let now = now_ms();
             for (sql, cutoff) in [
-                ("DELETE FROM challenges WHERE expires_ms < $1", now - 3_600_000),
+                (
+                    "DELETE FROM challenges WHERE expires_ms < $1",
+                    now - 3_600_000,
+                ),
                 ("DELETE FROM sessions WHERE expires_ms < $1", now),
-                ("DELETE FROM rate_limits WHERE window_start < $1", now - 120_000),
+                (
+                    "DELETE FROM rate_limits WHERE window_start < $1",
+                    now - 120_000,
+                ),
             ] {
                 if let Err(e) = sqlx::query(sql).bind(cutoff).execute(store.writer()).await {
                     tracing::warn!(error = %e, "cleanup failed");
@@ -127,7 +133,10 @@ fn spawn_cleanup(store: Store) {
 
 /// Logs method, path, status and time of every request. Never headers, bodies or query strings
 /// (tokens travel in headers and bodies only).
-async fn log_requests(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+async fn log_requests(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let t0 = std::time::Instant::now();
@@ -144,8 +153,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     ensure_setup_token(&store, &config).await?;
     let settings = Settings {
         public_url: config.public_url(),
-        session_ttl_ms: i64::try_from(config.session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
-        challenge_ttl_ms: i64::try_from(config.challenge_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+        session_ttl_ms: i64::try_from(config.session_ttl_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX),
+        challenge_ttl_ms: i64::try_from(config.challenge_ttl_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX),
         rate_limit_per_minute: config.rate_limit_per_minute,
         trust_forwarded_for: config.trust_forwarded_for,
     };
@@ -201,13 +212,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -219,4 +231,3 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
-

@@ -161,10 +161,11 @@ impl Store {
              name TEXT NOT NULL, applied_ms BIGINT NOT NULL)",
         )
         .await?;
-        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("v")?;
+        let current: i64 =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("v")?;
         let known = MIGRATIONS.len() as i64;
         if current > known {
             return Err(StoreError::SchemaTooNew {
@@ -180,12 +181,14 @@ impl Store {
             for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 tx.execute(dynamic(self.dialect.ddl(stmt))).await?;
             }
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)")
-                .bind(version)
-                .bind(*name)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",
+            )
+            .bind(version)
+            .bind(*name)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
             tracing::info!(version, name, "applied migration");
         }
         // The head of the whole audit log: seq 0 and the genesis hash until the first record.

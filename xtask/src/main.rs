@@ -46,7 +46,10 @@ fn main() -> ExitCode {
 }
 
 fn dist(args: &[String]) -> Result<()> {
-    let mut opts = wasm::Options { wasm_opt: true, keep_names: false };
+    let mut opts = wasm::Options {
+        wasm_opt: true,
+        keep_names: false,
+    };
     for arg in args {
         match arg.as_str() {
             "--no-wasm-opt" => opts.wasm_opt = false,

@@ -69,7 +69,15 @@ fn cargo_build(root: &Path) -> Result<PathBuf> {
     println!("==> cargo build -p {CRATE} --target {TARGET} --profile {PROFILE}");
     let status = Command::new(cargo())
         .current_dir(root)
-        .args(["build", "-p", CRATE, "--target", TARGET, "--profile", PROFILE])
+        .args([
+            "build",
+            "-p",
+            CRATE,
+            "--target",
+            TARGET,
+            "--profile",
+            PROFILE,
+        ])
         .status()
         .context("running cargo build")?;
     if !status.success() {
@@ -78,7 +86,10 @@ fn cargo_build(root: &Path) -> Result<PathBuf> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{STEM}.wasm"));
+    let wasm = target_dir
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{STEM}.wasm"));
     if !wasm.is_file() {
         bail!("cargo build succeeded but {} is missing", wasm.display());
     }
@@ -88,7 +99,10 @@ fn cargo_build(root: &Path) -> Result<PathBuf> {
 /// wasm-bindgen as a library, so its version is the one pinned in Cargo.lock (the same as the
 /// crate's `wasm-bindgen`; a mismatch would make the glue and the module disagree).
 fn bindgen(input: &Path, out_dir: &Path, keep_names: bool) -> Result<()> {
-    println!("==> wasm-bindgen --target web --out-dir {}", out_dir.display());
+    println!(
+        "==> wasm-bindgen --target web --out-dir {}",
+        out_dir.display()
+    );
     if out_dir.exists() {
         fs::remove_dir_all(out_dir).with_context(|| format!("removing {}", out_dir.display()))?;
     }

@@ -27,7 +27,9 @@ fn rng() -> UnwrapErr<getrandom::SysRng> {
 fn entries() -> Vec<Entry> {
     (0..N)
         .map(|i| {
-            let seed: Vec<u8> = (0..20u8).map(|b| b.wrapping_mul(31).wrapping_add(i as u8) ^ (i >> 8) as u8).collect();
+            let seed: Vec<u8> = (0..20u8)
+                .map(|b| b.wrapping_mul(31).wrapping_add(i as u8) ^ (i >> 8) as u8)
+                .collect();
             let mut e = Entry::new(SecretBytes::new(seed), format!("user{i}@example.com"));
             e.issuer = Some(format!("Service {i}"));
             e
@@ -38,8 +40,10 @@ fn entries() -> Vec<Entry> {
 fn codes(c: &mut Criterion) {
     let entries = entries();
     let book = CodeBook::new(&entries);
-    let generators: Vec<Generator> =
-        entries.iter().map(|e| Generator::new(&e.secret, &e.otp).unwrap()).collect();
+    let generators: Vec<Generator> = entries
+        .iter()
+        .map(|e| Generator::new(&e.secret, &e.otp).unwrap())
+        .collect();
     let mut out = String::with_capacity(N * 7);
     c.bench_function("codes: 10,000 via CodeBook (keyed once)", |b| {
         b.iter(|| {
@@ -50,15 +54,18 @@ fn codes(c: &mut Criterion) {
             black_box(out.len())
         })
     });
-    c.bench_function("codes: 10,000 via otp::Generator (totp-rs, keyed per code)", |b| {
-        b.iter(|| {
-            out.clear();
-            for g in &generators {
-                g.write_code(black_box(T), &mut out);
-            }
-            black_box(out.len())
-        })
-    });
+    c.bench_function(
+        "codes: 10,000 via otp::Generator (totp-rs, keyed per code)",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                for g in &generators {
+                    g.write_code(black_box(T), &mut out);
+                }
+                black_box(out.len())
+            })
+        },
+    );
 }
 
 fn open_vault(c: &mut Criterion) {
@@ -67,16 +74,25 @@ fn open_vault(c: &mut Criterion) {
     for e in entries() {
         vault.add(e, &mut rng()).unwrap();
     }
-    let bytes = vault.seal(&[*keyring.public()], None, &mut rng()).unwrap().to_bytes();
+    let bytes = vault
+        .seal(&[*keyring.public()], None, &mut rng())
+        .unwrap()
+        .to_bytes();
     c.bench_function("vault: open a 10,000-entry snapshot", |b| {
         b.iter(|| {
-            let opened = SealedVault::from_bytes(black_box(&bytes)).unwrap().open(&keyring).unwrap();
+            let opened = SealedVault::from_bytes(black_box(&bytes))
+                .unwrap()
+                .open(&keyring)
+                .unwrap();
             black_box(opened.entries().len())
         })
     });
     c.bench_function("vault: open a 10,000-entry snapshot + CodeBook", |b| {
         b.iter(|| {
-            let opened = SealedVault::from_bytes(black_box(&bytes)).unwrap().open(&keyring).unwrap();
+            let opened = SealedVault::from_bytes(black_box(&bytes))
+                .unwrap()
+                .open(&keyring)
+                .unwrap();
             black_box(CodeBook::new(opened.entries().iter().map(|(_, e)| e)).len())
         })
     });
@@ -85,9 +101,13 @@ fn open_vault(c: &mut Criterion) {
 fn argon2_unlock(c: &mut Criterion) {
     let keyring = Keyring::generate(&mut rng());
     let passphrase = b"correct horse battery staple";
-    let sealed = keyring.seal(passphrase, KdfParams::DEFAULT, &mut rng()).unwrap();
+    let sealed = keyring
+        .seal(passphrase, KdfParams::DEFAULT, &mut rng())
+        .unwrap();
     let mut group = c.benchmark_group("keyring");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("keyring: Argon2id unlock (64 MiB, t=3, p=1)", |b| {
         b.iter(|| black_box(Keyring::open(black_box(&sealed), passphrase).unwrap()))
     });

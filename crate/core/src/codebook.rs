@@ -56,10 +56,18 @@ fn keyed<M: KeyInit>(key: &[u8]) -> M {
 /// RFC 4226 section 5.3: 31 bits at the offset given by the low nibble of the last byte.
 fn truncate(hmac: &[u8]) -> u32 {
     let offset = usize::from(hmac[hmac.len() - 1] & 0x0f);
-    u32::from_be_bytes([hmac[offset] & 0x7f, hmac[offset + 1], hmac[offset + 2], hmac[offset + 3]])
+    u32::from_be_bytes([
+        hmac[offset] & 0x7f,
+        hmac[offset + 1],
+        hmac[offset + 2],
+        hmac[offset + 3],
+    ])
 }
 
 /// One entry's prepared generator, or why it has none.
+// Nearly every slot is `Ready`; boxing it would add an allocation per entry and a pointer chase
+// per code to save memory only on the rare invalid entry.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Slot {
     Ready { mac: KeyedMac, params: OtpParams },
@@ -79,7 +87,10 @@ impl Slot {
             }
         });
         match checked {
-            Ok(()) => Slot::Ready { mac: KeyedMac::new(params.algorithm, secret.expose()), params: *params },
+            Ok(()) => Slot::Ready {
+                mac: KeyedMac::new(params.algorithm, secret.expose()),
+                params: *params,
+            },
             Err(e) => Slot::Invalid(e),
         }
     }
@@ -96,7 +107,9 @@ pub struct CodeBook {
 
 impl fmt::Debug for CodeBook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CodeBook").field("len", &self.slots.len()).finish_non_exhaustive()
+        f.debug_struct("CodeBook")
+            .field("len", &self.slots.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,7 +122,12 @@ impl CodeBook {
     /// A book for `entries`, in their order. Entries whose parameters cannot be computed (see
     /// [`OtpParams::validate`]) get a slot that reports their error.
     pub fn new<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Self {
-        Self { slots: entries.into_iter().map(|e| Slot::prepare(&e.secret, &e.otp)).collect() }
+        Self {
+            slots: entries
+                .into_iter()
+                .map(|e| Slot::prepare(&e.secret, &e.otp))
+                .collect(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -123,7 +141,8 @@ impl CodeBook {
     /// Inserts `entry`'s generator at `index` (as `Vec::insert`; appends if past the end).
     pub fn insert(&mut self, index: usize, entry: &Entry) {
         let index = index.min(self.slots.len());
-        self.slots.insert(index, Slot::prepare(&entry.secret, &entry.otp));
+        self.slots
+            .insert(index, Slot::prepare(&entry.secret, &entry.otp));
     }
 
     /// Removes the generator at `index`, if any.
@@ -182,7 +201,11 @@ impl CodeBook {
             }
             OtpKind::Hotp { .. } => (0, u64::MAX),
         };
-        Some(Ok(Code { code, valid_from, valid_until }))
+        Some(Ok(Code {
+            code,
+            valid_from,
+            valid_until,
+        }))
     }
 }
 
@@ -194,7 +217,11 @@ mod tests {
 
     fn entry(secret: &[u8], kind: OtpKind, algorithm: Algorithm, digits: u8) -> Entry {
         let mut e = Entry::new(SecretBytes::new(secret.to_vec()), "x");
-        e.otp = OtpParams { kind, algorithm, digits };
+        e.otp = OtpParams {
+            kind,
+            algorithm,
+            digits,
+        };
         e
     }
 
@@ -208,7 +235,14 @@ mod tests {
 
     #[test]
     fn rfc6238_appendix_b() {
-        let seed = |n: usize| b"1234567890".iter().copied().cycle().take(n).collect::<Vec<u8>>();
+        let seed = |n: usize| {
+            b"1234567890"
+                .iter()
+                .copied()
+                .cycle()
+                .take(n)
+                .collect::<Vec<u8>>()
+        };
         let cases = [
             (59, "94287082", "46119246", "90693936"),
             (1_111_111_109, "07081804", "68084774", "25091201"),
@@ -217,24 +251,48 @@ mod tests {
         ];
         for (t, c1, c256, c512) in cases {
             let totp = OtpKind::Totp { period: 30 };
-            assert_eq!(book_code(&entry(&seed(20), totp, Algorithm::Sha1, 8), t), c1);
-            assert_eq!(book_code(&entry(&seed(32), totp, Algorithm::Sha256, 8), t), c256);
-            assert_eq!(book_code(&entry(&seed(64), totp, Algorithm::Sha512, 8), t), c512);
+            assert_eq!(
+                book_code(&entry(&seed(20), totp, Algorithm::Sha1, 8), t),
+                c1
+            );
+            assert_eq!(
+                book_code(&entry(&seed(32), totp, Algorithm::Sha256, 8), t),
+                c256
+            );
+            assert_eq!(
+                book_code(&entry(&seed(64), totp, Algorithm::Sha512, 8), t),
+                c512
+            );
         }
     }
 
     #[test]
     fn rfc4226_appendix_d() {
-        let codes = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        let codes = [
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+            "399871", "520489",
+        ];
         for (counter, want) in codes.iter().enumerate() {
-            let e = entry(b"12345678901234567890", OtpKind::Hotp { counter: counter as u64 }, Algorithm::Sha1, 6);
+            let e = entry(
+                b"12345678901234567890",
+                OtpKind::Hotp {
+                    counter: counter as u64,
+                },
+                Algorithm::Sha1,
+                6,
+            );
             assert_eq!(book_code(&e, 0), *want);
         }
     }
 
     #[test]
     fn windows_and_invalid_entries() {
-        let e = entry(b"12345678901234567890", OtpKind::Totp { period: 30 }, Algorithm::Sha1, 6);
+        let e = entry(
+            b"12345678901234567890",
+            OtpKind::Totp { period: 30 },
+            Algorithm::Sha1,
+            6,
+        );
         let mut bad = e.clone();
         bad.otp.kind = OtpKind::Totp { period: 0 };
         let mut book = CodeBook::new([&e, &bad]);

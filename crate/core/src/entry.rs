@@ -55,7 +55,11 @@ impl fmt::Debug for AwsPrincipal {
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn set<T>(field: &Option<T>) -> &'static str {
-            if field.is_some() { "[REDACTED]" } else { "None" }
+            if field.is_some() {
+                "[REDACTED]"
+            } else {
+                "None"
+            }
         }
         f.debug_struct("Entry")
             .field("secret", &self.secret)
@@ -146,7 +150,9 @@ impl Entry {
         }
         // The same rules as code generation (otp::OtpParams::validate), so that a stored entry
         // always yields a code.
-        self.otp.validate().map_err(|_| EntryError::InvalidOtpParams)
+        self.otp
+            .validate()
+            .map_err(|_| EntryError::InvalidOtpParams)
     }
 
     /// The v1 payload JSON (unpadded). The buffer is wiped on drop and sized so that it never
@@ -388,13 +394,22 @@ mod tests {
         e.aws_account_alias = Some("acme-prod".into());
         let shown = format!("{e:?} {:?}", e.aws_principal);
         for confidential in [
-            "root\"", "Amazon", "123456789012", "acme-prod", "root@example.com", "my-device",
-            "quoted", "BwcH", "[7, 7",
+            "root\"",
+            "Amazon",
+            "123456789012",
+            "acme-prod",
+            "root@example.com",
+            "my-device",
+            "quoted",
+            "BwcH",
+            "[7, 7",
         ] {
             assert!(!shown.contains(confidential), "{confidential} in {shown}");
         }
         assert!(shown.contains("REDACTED") && shown.contains("Root"));
-        let iam = AwsPrincipal::IamUser { name: "alice".into() };
+        let iam = AwsPrincipal::IamUser {
+            name: "alice".into(),
+        };
         assert_eq!(format!("{iam:?}"), "IamUser { .. }");
     }
 

@@ -66,21 +66,37 @@ pub fn read(text: &str) -> Result<Vec<ImportItem>, ImportError> {
         }
         let scheme = trimmed.split_once("://").map(|(s, _)| s).unwrap_or("");
         if scheme.eq_ignore_ascii_case("otpauth") {
-            let result = otpauth::parse(trimmed).map(Entry::from).map_err(ImportError::from);
-            items.push(ImportItem { line, index: None, result });
+            let result = otpauth::parse(trimmed)
+                .map(Entry::from)
+                .map_err(ImportError::from);
+            items.push(ImportItem {
+                line,
+                index: None,
+                result,
+            });
         } else if scheme.eq_ignore_ascii_case("otpauth-migration") {
             match migration::parse(trimmed) {
-                Ok(batch) => items.extend(batch.entries.into_iter().enumerate().map(
-                    |(index, r)| ImportItem {
-                        line,
-                        index: Some(index),
-                        result: r.map_err(ImportError::from),
-                    },
-                )),
-                Err(e) => items.push(ImportItem { line, index: None, result: Err(e.into()) }),
+                Ok(batch) => {
+                    items.extend(batch.entries.into_iter().enumerate().map(|(index, r)| {
+                        ImportItem {
+                            line,
+                            index: Some(index),
+                            result: r.map_err(ImportError::from),
+                        }
+                    }))
+                }
+                Err(e) => items.push(ImportItem {
+                    line,
+                    index: None,
+                    result: Err(e.into()),
+                }),
             }
         } else {
-            items.push(ImportItem { line, index: None, result: Err(ImportError::UnrecognisedLine) });
+            items.push(ImportItem {
+                line,
+                index: None,
+                result: Err(ImportError::UnrecognisedLine),
+            });
         }
     }
     Ok(items)
@@ -98,7 +114,16 @@ mod tests {
         let items = read(&text).unwrap();
         let summary: Vec<_> = items
             .iter()
-            .map(|it| (it.line, it.index, it.result.as_ref().map(|e| e.label.clone()).map_err(|e| e.code())))
+            .map(|it| {
+                (
+                    it.line,
+                    it.index,
+                    it.result
+                        .as_ref()
+                        .map(|e| e.label.clone())
+                        .map_err(|e| e.code()),
+                )
+            })
             .collect();
         assert_eq!(
             summary,
@@ -114,10 +139,15 @@ mod tests {
     #[test]
     fn export_entries_come_one_by_one() {
         // An export with no entries and one with a broken payload.
-        let items = read("otpauth-migration://offline?data=EAE%3D\nOTPAUTH-MIGRATION://offline?data=Q").unwrap();
+        let items =
+            read("otpauth-migration://offline?data=EAE%3D\nOTPAUTH-MIGRATION://offline?data=Q")
+                .unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].line, 2);
-        assert_eq!(items[0].result.as_ref().map(|_| ()).unwrap_err().code(), "migration_bad_base64");
+        assert_eq!(
+            items[0].result.as_ref().map(|_| ()).unwrap_err().code(),
+            "migration_bad_base64"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The vault was locked (or its key material dropped): unlock or open it again.
@@ -38,7 +41,11 @@ impl From<Error> for JsValue {
     fn from(err: Error) -> JsValue {
         let js = js_sys::Error::new(&err.message);
         // Setting a property on a fresh plain object cannot fail; ignoring the Result is safe.
-        let _ = js_sys::Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(err.code));
+        let _ = js_sys::Reflect::set(
+            &js,
+            &JsValue::from_str("code"),
+            &JsValue::from_str(err.code),
+        );
         js.into()
     }
 }

@@ -58,13 +58,21 @@ struct Principal<'a> {
 
 fn principal(p: Option<&AwsPrincipal>) -> Principal<'_> {
     match p {
-        None => Principal { kind: None, iam_user_name: None, root_email: None },
-        Some(AwsPrincipal::Root { email }) => {
-            Principal { kind: Some("root"), iam_user_name: None, root_email: email.as_deref() }
-        }
-        Some(AwsPrincipal::IamUser { name }) => {
-            Principal { kind: Some("iam_user"), iam_user_name: Some(name), root_email: None }
-        }
+        None => Principal {
+            kind: None,
+            iam_user_name: None,
+            root_email: None,
+        },
+        Some(AwsPrincipal::Root { email }) => Principal {
+            kind: Some("root"),
+            iam_user_name: None,
+            root_email: email.as_deref(),
+        },
+        Some(AwsPrincipal::IamUser { name }) => Principal {
+            kind: Some("iam_user"),
+            iam_user_name: Some(name),
+            root_email: None,
+        },
     }
 }
 

@@ -4,7 +4,7 @@
 //! for about a second: call them from a worker, never from a page's or popup's main thread.
 
 use serde::{Deserialize, Serialize};
-use tessera_core::keyring::{self as core_keyring, KdfParams};
+use tessera_core::keyring::{self as core_keyring, KdfParams, SignatureContext};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
@@ -23,7 +23,11 @@ struct Kdf {
 
 impl From<KdfParams> for Kdf {
     fn from(k: KdfParams) -> Self {
-        Self { m_kib: k.m_kib, t: k.t, p: k.p }
+        Self {
+            m_kib: k.m_kib,
+            t: k.t,
+            p: k.p,
+        }
     }
 }
 
@@ -44,7 +48,9 @@ impl Keyring {
 impl Keyring {
     /// Fresh key pairs (X25519 for grants, Ed25519 for signatures) from the platform RNG.
     pub fn generate() -> Keyring {
-        Keyring { inner: Some(core_keyring::Keyring::generate(&mut rng())) }
+        Keyring {
+            inner: Some(core_keyring::Keyring::generate(&mut rng())),
+        }
     }
 
     /// Opens a sealed keyring (`Uint8Array`) with the passphrase. Runs Argon2id: use a worker.
@@ -64,9 +70,15 @@ impl Keyring {
             KdfParams::DEFAULT
         } else {
             let k: Kdf = from_js(&kdf)?;
-            KdfParams { m_kib: k.m_kib, t: k.t, p: k.p }
+            KdfParams {
+                m_kib: k.m_kib,
+                t: k.t,
+                p: k.p,
+            }
         };
-        Ok(self.core()?.seal(passphrase.as_bytes(), params, &mut rng())?)
+        Ok(self
+            .core()?
+            .seal(passphrase.as_bytes(), params, &mut rng())?)
     }
 
     /// The member fingerprint as shown to people (`XXXX XXXX ...`, 8 groups).
@@ -79,6 +91,12 @@ impl Keyring {
     #[wasm_bindgen(js_name = publicKeys)]
     pub fn public_keys(&self) -> Result<Vec<u8>, Error> {
         Ok(self.core()?.public().to_bytes().to_vec())
+    }
+
+    /// Signs `message` (`Uint8Array`) for `context` (`"auth-challenge"` or `"audit-event"`,
+    /// FORMAT.md §8): 64 bytes, Ed25519.
+    pub fn sign(&self, context: &str, message: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(self.core()?.sign(signature_context(context)?, message).to_vec())
     }
 
     /// Wipes the secret keys now; later calls throw `vault_locked`.
@@ -106,7 +124,11 @@ struct Header {
 pub fn keyring_header(sealed: &[u8]) -> Result<JsValue, Error> {
     let h = core_keyring::Keyring::read_header(sealed)?;
     let fp = h.public.fingerprint();
-    to_js(&Header { kdf: h.kdf.into(), fingerprint: fp.to_display(), fingerprint_hex: fp.to_hex() })
+    to_js(&Header {
+        kdf: h.kdf.into(),
+        fingerprint: fp.to_display(),
+        fingerprint_hex: fp.to_hex(),
+    })
 }
 
 /// The default Argon2id cost `{mKib, t, p}`, and the floor and ceiling accepted.
@@ -123,4 +145,13 @@ pub fn kdf_params() -> Result<JsValue, Error> {
         min: KdfParams::MIN.into(),
         max: KdfParams::MAX.into(),
     })
+}
+
+fn signature_context(name: &str) -> Result<SignatureContext, Error> {
+    [SignatureContext::AuthChallenge, SignatureContext::AuditEvent]
+        .into_iter()
+        .find(|c| c.label() == name)
+        .ok_or_else(|| {
+            Error::bad_argument("context must be \"auth-challenge\" or \"audit-event\"")
+        })
 }

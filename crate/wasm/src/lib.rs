@@ -17,6 +17,7 @@ mod error;
 mod info;
 mod keyring;
 mod matching;
+mod recovery;
 mod rng;
 mod session;
 mod time;
@@ -25,6 +26,7 @@ mod vault;
 
 pub use error::Error;
 pub use keyring::{Keyring, kdf_params, keyring_header};
+pub use recovery::{create_recovery_kit, read_recovery_kit};
 pub use matching::{classify_host, rank_sign_in};
 pub use session::{open_vault_with_session_key, vault_session_key};
 pub use time::now_seconds;
@@ -41,4 +43,5 @@ error::from_core_errors!(
     tessera_core::entry::EntryError,
     tessera_core::grant::GrantError,
     tessera_core::import::ImportError,
+    tessera_core::grant::RecoveryError,
 );

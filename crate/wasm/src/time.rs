@@ -16,7 +16,9 @@ pub fn now_seconds() -> f64 {
 /// Checks and floors a JS time in seconds (`Date.now() / 1000` may carry a fraction).
 pub fn unix_seconds(t: f64) -> Result<u64, Error> {
     if !t.is_finite() || !(0.0..=MAX_SAFE_INTEGER).contains(&t) {
-        return Err(Error::bad_argument("unixTime must be a finite number of seconds, >= 0"));
+        return Err(Error::bad_argument(
+            "unixTime must be a finite number of seconds, >= 0",
+        ));
     }
     // In range and floored: the conversion is exact.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

@@ -16,7 +16,9 @@ use crate::time::unix_seconds;
 pub fn code_from_uri(uri: &str, unix_time: f64) -> Result<String, Error> {
     let time = unix_seconds(unix_time)?;
     let parsed = OtpAuth::parse(uri)?;
-    Ok(Generator::new(&parsed.secret, &parsed.params)?.generate(time).code)
+    Ok(Generator::new(&parsed.secret, &parsed.params)?
+        .generate(time)
+        .code)
 }
 
 /// What an `otpauth://` URI says, without its secret: `{type, algorithm, digits, period |
@@ -40,7 +42,10 @@ pub fn parse_migration(uri: &str) -> Result<JsValue, Error> {
         .iter()
         .map(|item| match item {
             Ok(entry) => Item::Entry(EntryInfo::of_entry(None, entry)),
-            Err(err) => Item::Failure { error: err.code(), message: err.to_string() },
+            Err(err) => Item::Failure {
+                error: err.code(),
+                message: err.to_string(),
+            },
         })
         .collect();
     to_js(&Batch {
@@ -67,5 +72,8 @@ struct Batch<'a> {
 #[serde(untagged)]
 enum Item<'a> {
     Entry(EntryInfo<'a>),
-    Failure { error: &'static str, message: String },
+    Failure {
+        error: &'static str,
+        message: String,
+    },
 }

@@ -5,8 +5,8 @@
 //! `revealSecret()` return a seed, for explicit manage flows.
 
 use tessera_core::Entry;
-use tessera_core::keyring::PublicKeys;
 use tessera_core::codebook::CodeBook;
+use tessera_core::keyring::PublicKeys;
 use tessera_core::vault::{EntryId, OpenVault, SealedVault};
 use wasm_bindgen::prelude::*;
 
@@ -30,15 +30,30 @@ struct Unlocked {
 
 impl Unlocked {
     fn new(vault: OpenVault) -> Self {
-        let book = CodeBook::new(vault.entries().iter().map(|(_, e)| e));
-        let ids = vault.entries().iter().map(|(id, _)| id.to_hex()).collect();
-        Self { vault, book, ids }
+        let mut this = Self {
+            vault,
+            book: CodeBook::default(),
+            ids: Vec::new(),
+        };
+        this.resync();
+        this
+    }
+
+    /// Rebuilds the code book and ids from the vault: after bulk changes, where inserting one
+    /// by one would shift the lists once per entry.
+    fn resync(&mut self) {
+        let entries = self.vault.entries();
+        self.book = CodeBook::new(entries.iter().map(|(_, e)| e));
+        self.ids = entries.iter().map(|(id, _)| id.to_hex()).collect();
     }
 
     /// Index of entry `id` (hex), or `entry_not_found`.
     fn index(&self, id: &str) -> Result<usize, Error> {
         let id = parse_id(id)?;
-        self.vault.entries().binary_search_by(|(e, _)| e.cmp(&id)).map_err(|_| not_found())
+        self.vault
+            .entries()
+            .binary_search_by(|(e, _)| e.cmp(&id))
+            .map_err(|_| not_found())
     }
 
     fn entry(&self, id: &str) -> Result<(EntryId, &Entry), Error> {
@@ -88,7 +103,9 @@ pub struct Vault {
 
 impl core::fmt::Debug for Vault {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Vault").field("locked", &self.inner.is_none()).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("locked", &self.inner.is_none())
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +119,9 @@ impl Vault {
     }
 
     fn wrap(vault: OpenVault) -> Vault {
-        Vault { inner: Some(Unlocked::new(vault)) }
+        Vault {
+            inner: Some(Unlocked::new(vault)),
+        }
     }
 }
 
@@ -134,6 +153,15 @@ impl Vault {
         Ok(Vault::wrap(sealed.open(keyring.core()?)?))
     }
 
+    /// Opens a sealed vault with the organisation recovery kit (break-glass). Errors as `open`,
+    /// plus `recovery_kit_*` for a kit that does not read.
+    #[wasm_bindgen(js_name = openWithRecovery)]
+    pub fn open_with_recovery(sealed: &[u8], kit: String) -> Result<Vault, Error> {
+        let key = crate::recovery::key_from_kit(kit)?;
+        let sealed = SealedVault::from_bytes(sealed)?;
+        Ok(Vault::wrap(sealed.open_with_recovery(&key)?))
+    }
+
     /// Seals the whole vault, granted to `members` (each the 64 bytes of
     /// `Keyring.prototype.publicKeys()`) and optionally a recovery public key (32 bytes).
     /// Returns the bytes to store. Fresh nonces; entry ids are kept.
@@ -150,12 +178,14 @@ impl Vault {
         let recovery = match recovery_public_key {
             None => None,
             Some(bytes) => Some(tessera_core::grant::RecoveryPublicKey(
-                bytes.try_into().map_err(|_| {
-                    Error::bad_argument("recoveryPublicKey must be 32 bytes")
-                })?,
+                bytes
+                    .try_into()
+                    .map_err(|_| Error::bad_argument("recoveryPublicKey must be 32 bytes"))?,
             )),
         };
-        Ok(u.vault.seal(&members, recovery.as_ref(), &mut rng())?.to_bytes())
+        Ok(u.vault
+            .seal(&members, recovery.as_ref(), &mut rng())?
+            .to_bytes())
     }
 
     /// Moves to a new key epoch with a fresh key; the next `seal()` re-seals every entry under
@@ -224,7 +254,11 @@ impl Vault {
     pub fn search(&self, query: &str) -> Result<Vec<String>, Error> {
         let u = self.unlocked()?;
         let matches = tessera_core::query::find(u.vault.entries().iter().map(|(_, e)| e), query);
-        Ok(matches.indices.into_iter().map(|i| u.ids[i].clone()).collect())
+        Ok(matches
+            .indices
+            .into_iter()
+            .map(|i| u.ids[i].clone())
+            .collect())
     }
 
     /// The codes of many entries at `unixTime` (seconds), in one call: of `ids` in that order,
@@ -289,7 +323,10 @@ impl Vault {
     pub fn import_text(&mut self, text: &str) -> Result<JsValue, Error> {
         let items = tessera_core::import::read(text)?;
         let u = self.unlocked_mut()?;
-        let mut report = ImportReport { added: Vec::new(), failed: Vec::new() };
+        let mut report = ImportReport {
+            added: Vec::new(),
+            failed: Vec::new(),
+        };
         for item in items {
             let result = item
                 .result
@@ -297,8 +334,11 @@ impl Vault {
                 .and_then(|e| u.vault.add(e, &mut rng()).map_err(Error::from));
             match result {
                 Ok(id) => {
-                    u.added(id);
-                    report.added.push(Added { id: id.to_hex(), line: item.line, index: item.index });
+                    report.added.push(Added {
+                        id: id.to_hex(),
+                        line: item.line,
+                        index: item.index,
+                    });
                 }
                 Err(err) => report.failed.push(Failed {
                     line: item.line,
@@ -308,6 +348,7 @@ impl Vault {
                 }),
             }
         }
+        u.resync();
         to_js(&report)
     }
 
@@ -341,7 +382,9 @@ impl Vault {
     pub fn export_uri(&self, id: &str) -> Result<js_sys::JsString, Error> {
         let (_, e) = self.unlocked()?.entry(id)?;
         // Copied straight into a JS string from the zeroized buffer: no unwiped Rust copy.
-        Ok(js_sys::JsString::from(tessera_core::otpauth::to_uri(e)?.as_str()))
+        Ok(js_sys::JsString::from(
+            tessera_core::otpauth::to_uri(e)?.as_str(),
+        ))
     }
 
     /// Manage flow only: the seed of entry `id` in upper-case unpadded base32.

@@ -91,7 +91,11 @@ fn where_clause(f: &Filter) -> ApiResult<(String, Vec<Arg>)> {
     Ok((w, args))
 }
 
-async fn query_records(state: &AppState, f: &Filter, limit: Option<i64>) -> ApiResult<Vec<AuditRecord>> {
+async fn query_records(
+    state: &AppState,
+    f: &Filter,
+    limit: Option<i64>,
+) -> ApiResult<Vec<AuditRecord>> {
     let (w, args) = where_clause(f)?;
     let lim = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
     let sql = format!("SELECT {COLS} FROM audit_events{w} ORDER BY seq{lim}");
@@ -114,11 +118,18 @@ pub(crate) async fn list(
     Query(f): Query<Filter>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
-    let limit = f.limit.unwrap_or(LIST_LIMIT_DEFAULT).clamp(1, LIST_LIMIT_MAX);
+    let limit = f
+        .limit
+        .unwrap_or(LIST_LIMIT_DEFAULT)
+        .clamp(1, LIST_LIMIT_MAX);
     let recs = query_records(&state, &f, Some(limit)).await?;
-    let next = (recs.len() as i64 == limit).then(|| recs.last().map(|r| r.seq)).flatten();
+    let next = (recs.len() as i64 == limit)
+        .then(|| recs.last().map(|r| r.seq))
+        .flatten();
     let events: Vec<RecordJson> = recs.iter().map(RecordJson::from).collect();
-    Ok(axum::Json(json!({"events": events, "next_after_seq": next})))
+    Ok(axum::Json(
+        json!({"events": events, "next_after_seq": next}),
+    ))
 }
 
 fn csv_field(s: &str) -> String {
@@ -135,7 +146,10 @@ fn render(recs: &[AuditRecord], format: Option<&str>, name: &str) -> ApiResult<R
         "jsonl" => {
             let mut out = String::new();
             for r in recs {
-                out.push_str(&serde_json::to_string(&RecordJson::from(r)).map_err(|_| ApiError::internal())?);
+                out.push_str(
+                    &serde_json::to_string(&RecordJson::from(r))
+                        .map_err(|_| ApiError::internal())?,
+                );
                 out.push('\n');
             }
             (out, "application/x-ndjson", "jsonl")
@@ -167,15 +181,27 @@ fn render(recs: &[AuditRecord], format: Option<&str>, name: &str) -> ApiResult<R
                     j.vault_prev_hash,
                     j.hash,
                 ];
-                out.push_str(&cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+                out.push_str(
+                    &cols
+                        .iter()
+                        .map(|c| csv_field(c))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 out.push('\n');
             }
             (out, "text/csv; charset=utf-8", "csv")
         }
-        _ => return Err(ApiError::unprocessable("invalid_format", "format: jsonl or csv")),
+        _ => {
+            return Err(ApiError::unprocessable(
+                "invalid_format",
+                "format: jsonl or csv",
+            ));
+        }
     };
     let mut res = body.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
@@ -219,15 +245,19 @@ pub(crate) async fn vault_export(
         return Err(ApiError::not_found("not_found", "no such vault"));
     }
     if !me.role.is_admin() {
-        let role: Option<String> = sqlx::query("SELECT role FROM grants WHERE vault_id = $1 AND member_id = $2")
-            .bind(vault.to_vec())
-            .bind(me.id.to_vec())
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.try_get("role"))
-            .transpose()?;
+        let role: Option<String> =
+            sqlx::query("SELECT role FROM grants WHERE vault_id = $1 AND member_id = $2")
+                .bind(vault.to_vec())
+                .bind(me.id.to_vec())
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get("role"))
+                .transpose()?;
         if role.as_deref() != Some("manage") {
-            return Err(ApiError::forbidden("manage_required", "this needs an admin or the manage role on the vault"));
+            return Err(ApiError::forbidden(
+                "manage_required",
+                "this needs an admin or the manage role on the vault",
+            ));
         }
     }
     drop(conn);
@@ -236,7 +266,11 @@ pub(crate) async fn vault_export(
         ..Filter::default()
     };
     let recs = query_records(&state, &f, None).await?;
-    render(&recs, q.format.as_deref(), &format!("tessera-audit-{}", hex(&vault)))
+    render(
+        &recs,
+        q.format.as_deref(),
+        &format!("tessera-audit-{}", hex(&vault)),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -273,19 +307,27 @@ pub(crate) async fn verify(
         .fetch_optional(state.store.reader())
         .await?;
     let (head_seq, head_hash) = match head {
-        Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<Vec<u8>, _>("hash")?),
+        Some(r) => (
+            r.try_get::<i64, _>("seq")?,
+            r.try_get::<Vec<u8>, _>("hash")?,
+        ),
         None => (0, tessera_core::audit::GENESIS_HASH.to_vec()),
     };
-    let scope_name = q.vault.as_deref().map_or("log".to_owned(), |v| format!("vault:{v}"));
+    let scope_name = q
+        .vault
+        .as_deref()
+        .map_or("log".to_owned(), |v| format!("vault:{v}"));
     let out = match verify_chain(&recs, scope) {
         Err(e) => json!({"ok": false, "scope": scope_name, "records": recs.len(),
                          "error": {"code": e.code(), "message": e.to_string()}}),
-        Ok(s) if s.last_seq as i64 != head_seq || s.head.as_slice() != head_hash.as_slice() => json!({
-            "ok": false, "scope": scope_name, "records": s.records, "last_seq": s.last_seq,
-            "head": hex(&s.head),
-            "error": {"code": "audit_head_mismatch",
-                      "message": format!("the chain ends at record {} but the stored head is record {head_seq}: records were removed or the head was altered", s.last_seq)}
-        }),
+        Ok(s) if s.last_seq as i64 != head_seq || s.head.as_slice() != head_hash.as_slice() => {
+            json!({
+                "ok": false, "scope": scope_name, "records": s.records, "last_seq": s.last_seq,
+                "head": hex(&s.head),
+                "error": {"code": "audit_head_mismatch",
+                          "message": format!("the chain ends at record {} but the stored head is record {head_seq}: records were removed or the head was altered", s.last_seq)}
+            })
+        }
         Ok(s) => json!({"ok": true, "scope": scope_name, "records": s.records,
                         "last_seq": s.last_seq, "head": hex(&s.head), "error": null}),
     };
@@ -311,11 +353,18 @@ pub(crate) async fn client_event(
         .try_into()
         .map_err(|_| ApiError::unprocessable("invalid_signature", "signature: 64 bytes"))?;
     let ev = verify_client_event(&me.public_keys, &bytes, &signature).map_err(|e| {
-        let code = if e.code() == "audit_bad_signature" { "bad_signature" } else { "invalid_event" };
+        let code = if e.code() == "audit_bad_signature" {
+            "bad_signature"
+        } else {
+            "invalid_event"
+        };
         ApiError::unprocessable(code, format!("event: {}", e.code()))
     })?;
     if i64::try_from(ev.time_ms).unwrap_or(i64::MAX) > now_ms() + MAX_CLIENT_SKEW_MS {
-        return Err(ApiError::unprocessable("event_in_future", "the event is dated in the future"));
+        return Err(ApiError::unprocessable(
+            "event_in_future",
+            "the event is dated in the future",
+        ));
     }
     let vault = ev.vault_id.0;
     let mut tx = state.store.begin().await?;
@@ -326,7 +375,10 @@ pub(crate) async fn client_event(
         .await?
         .is_some();
     if !granted {
-        return Err(ApiError::forbidden("not_granted", "you hold no grant on this event's vault"));
+        return Err(ApiError::forbidden(
+            "not_granted",
+            "you hold no grant on this event's vault",
+        ));
     }
     let fresh = sqlx::query(
         "INSERT INTO client_event_nonces (signer, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -337,7 +389,10 @@ pub(crate) async fn client_event(
     .await?
     .rows_affected();
     if fresh != 1 {
-        return Err(ApiError::conflict("event_replayed", "this event was already recorded"));
+        return Err(ApiError::conflict(
+            "event_replayed",
+            "this event was already recorded",
+        ));
     }
     let seq = audit_log::append(
         &mut tx,

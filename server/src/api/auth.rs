@@ -11,9 +11,7 @@ use tessera_core::grant::RecoveryPublicKey;
 use tessera_core::keyring::{PublicKeys, SIGNATURE_LEN, SignatureContext, verify};
 use tessera_core::sync::sign_in_message;
 
-use super::{
-    AppState, ClientIp, JsonBody, Member, b64, body_id, from_b64, hex, id16, rate_limit,
-};
+use super::{AppState, ClientIp, JsonBody, Member, b64, body_id, from_b64, hex, id16, rate_limit};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, random, token_hash};
@@ -26,7 +24,9 @@ pub(crate) async fn health(State(state): State<AppState>) -> ApiResult<impl Into
         .fetch_optional(state.store.reader())
         .await?
         .is_some();
-    Ok(axum::Json(json!({"status": "ok", "setup_complete": set_up})))
+    Ok(axum::Json(
+        json!({"status": "ok", "setup_complete": set_up}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -53,7 +53,10 @@ pub fn parse_public_keys(s: &str) -> ApiResult<PublicKeys> {
     PublicKeys::from_bytes(&from_b64(s, "public_keys")?).map_err(|e| {
         ApiError::unprocessable(
             "invalid_public_keys",
-            format!("public_keys: 64 bytes x25519 || ed25519 expected ({})", e.code()),
+            format!(
+                "public_keys: 64 bytes x25519 || ed25519 expected ({})",
+                e.code()
+            ),
         )
     })
 }
@@ -184,13 +187,15 @@ pub(crate) async fn challenge(
     let id: [u8; 16] = random()?;
     let nonce: [u8; 32] = random()?;
     let expires = now_ms() + state.settings.challenge_ttl_ms;
-    sqlx::query("INSERT INTO challenges (id, member_id, nonce, expires_ms) VALUES ($1, $2, $3, $4)")
-        .bind(id.to_vec())
-        .bind(member_id.to_vec())
-        .bind(nonce.to_vec())
-        .bind(expires)
-        .execute(state.store.writer())
-        .await?;
+    sqlx::query(
+        "INSERT INTO challenges (id, member_id, nonce, expires_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.to_vec())
+    .bind(member_id.to_vec())
+    .bind(nonce.to_vec())
+    .bind(expires)
+    .execute(state.store.writer())
+    .await?;
     Ok(axum::Json(json!({
         "challenge_id": hex(&id),
         "nonce": b64(&nonce),
@@ -206,7 +211,10 @@ fn check_status(status: &str) -> ApiResult<()> {
             "member_pending",
             "an admin has not confirmed this member's fingerprint yet",
         )),
-        _ => Err(ApiError::forbidden("member_revoked", "this member was revoked")),
+        _ => Err(ApiError::forbidden(
+            "member_revoked",
+            "this member was revoked",
+        )),
     }
 }
 

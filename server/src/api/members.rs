@@ -9,9 +9,7 @@ use sqlx::Row;
 use tessera_core::keyring::PublicKeys;
 
 use super::auth::{check_label, parse_public_keys};
-use super::{
-    AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, id16, path_id, rate_limit,
-};
+use super::{AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, id16, path_id, rate_limit};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, random, token_hash};
@@ -93,7 +91,9 @@ pub(crate) async fn create_invite(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({"invite_id": hex(&id), "token": token, "role": role, "expires_ms": expires})),
+        axum::Json(
+            json!({"invite_id": hex(&id), "token": token, "role": role, "expires_ms": expires}),
+        ),
     ))
 }
 
@@ -179,7 +179,10 @@ pub(crate) async fn accept_invite(
     .await?
     .ok_or_else(|| ApiError::not_found("invalid_invite", "no such invite"))?;
     if row.try_get::<Option<i64>, _>("used_ms")?.is_some() {
-        return Err(ApiError::conflict("invite_used", "this invite was already used"));
+        return Err(ApiError::conflict(
+            "invite_used",
+            "this invite was already used",
+        ));
     }
     let now = now_ms();
     if row.try_get::<i64, _>("expires_ms")? <= now {
@@ -233,7 +236,9 @@ pub(crate) async fn accept_invite(
         Event::new("invite.accept")
             .actor(member_id)
             .subject(member_id)
-            .detail(json!({"invite_id": hex(&invite_id), "fingerprint": keys.fingerprint().to_hex()})),
+            .detail(
+                json!({"invite_id": hex(&invite_id), "fingerprint": keys.fingerprint().to_hex()}),
+            ),
     )
     .await?;
     tx.commit().await?;
@@ -276,15 +281,20 @@ pub(crate) async fn list_members(
     )))
     .fetch_all(state.store.reader())
     .await?;
-    let members = rows.iter().map(member_json).collect::<ApiResult<Vec<_>>>()?;
+    let members = rows
+        .iter()
+        .map(member_json)
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(axum::Json(json!({ "members": members })))
 }
 
 pub(crate) async fn me(State(state): State<AppState>, me: Member) -> ApiResult<impl IntoResponse> {
-    let row = sqlx::query(crate::store::dynamic(format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1")))
-        .bind(me.id.to_vec())
-        .fetch_one(state.store.reader())
-        .await?;
+    let row = sqlx::query(crate::store::dynamic(format!(
+        "SELECT {MEMBER_COLS} FROM members WHERE id = $1"
+    )))
+    .bind(me.id.to_vec())
+    .fetch_one(state.store.reader())
+    .await?;
     Ok(axum::Json(member_json(&row)?))
 }
 
@@ -313,7 +323,10 @@ pub(crate) async fn confirm(
     .await?
     .ok_or_else(|| ApiError::not_found("not_found", "no such member"))?;
     if row.try_get::<String, _>("status")? != "pending" {
-        return Err(ApiError::conflict("not_pending", "this member is not pending"));
+        return Err(ApiError::conflict(
+            "not_pending",
+            "this member is not pending",
+        ));
     }
     let stored = hex(&row.try_get::<Vec<u8>, _>("fingerprint")?);
     if body.fingerprint.to_ascii_lowercase() != stored {
@@ -333,10 +346,12 @@ pub(crate) async fn confirm(
         Event::new("member.confirm").actor(me.id).subject(id),
     )
     .await?;
-    let row = sqlx::query(crate::store::dynamic(format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1")))
-        .bind(id.to_vec())
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query(crate::store::dynamic(format!(
+        "SELECT {MEMBER_COLS} FROM members WHERE id = $1"
+    )))
+    .bind(id.to_vec())
+    .fetch_one(&mut *tx)
+    .await?;
     let out = member_json(&row)?;
     tx.commit().await?;
     Ok(axum::Json(out))
@@ -361,9 +376,8 @@ pub(crate) async fn set_role(
             "only the owner changes roles",
         ));
     }
-    let role = OrgRole::parse(&body.role).ok_or_else(|| {
-        ApiError::unprocessable("invalid_role", "role: owner, admin or member")
-    })?;
+    let role = OrgRole::parse(&body.role)
+        .ok_or_else(|| ApiError::unprocessable("invalid_role", "role: owner, admin or member"))?;
     let id = path_id(&member_id, "member")?;
     if id == me.id {
         return Err(ApiError::conflict(
@@ -391,7 +405,9 @@ pub(crate) async fn set_role(
     )
     .await?;
     tx.commit().await?;
-    Ok(axum::Json(json!({"member_id": hex(&id), "role": role.as_str()})))
+    Ok(axum::Json(
+        json!({"member_id": hex(&id), "role": role.as_str()}),
+    ))
 }
 
 /// Revokes a member at once: status `revoked`, sessions deleted, vault grants removed, every
@@ -420,10 +436,16 @@ pub(crate) async fn revoke(
     .await?
     .ok_or_else(|| ApiError::not_found("not_found", "no such member"))?;
     if row.try_get::<String, _>("status")? == "revoked" {
-        return Err(ApiError::conflict("already_revoked", "this member is already revoked"));
+        return Err(ApiError::conflict(
+            "already_revoked",
+            "this member is already revoked",
+        ));
     }
     if row.try_get::<String, _>("role")? == "owner" && me.role != OrgRole::Owner {
-        return Err(ApiError::forbidden("owner_required", "only an owner revokes an owner"));
+        return Err(ApiError::forbidden(
+            "owner_required",
+            "only an owner revokes an owner",
+        ));
     }
     let now = now_ms();
     sqlx::query("UPDATE members SET status = 'revoked', revoked_ms = $1 WHERE id = $2")
@@ -466,15 +488,24 @@ pub(crate) async fn revoke(
         .bind(vault.to_vec())
         .execute(&mut *tx)
         .await?;
-        let entry_rows = sqlx::query("SELECT entry_id FROM entries WHERE vault_id = $1 ORDER BY entry_id")
-            .bind(vault.to_vec())
-            .fetch_all(&mut *tx)
-            .await?;
+        let entry_rows =
+            sqlx::query("SELECT entry_id FROM entries WHERE vault_id = $1 ORDER BY entry_id")
+                .bind(vault.to_vec())
+                .fetch_all(&mut *tx)
+                .await?;
         add_item(&mut tx, &revocation_id, "rotate_vault", &vault, None, &role).await?;
         let mut entries = Vec::with_capacity(entry_rows.len());
         for e in &entry_rows {
             let entry = id16(&e.try_get::<Vec<u8>, _>("entry_id")?)?;
-            add_item(&mut tx, &revocation_id, "reenroll_seed", &vault, Some(&entry), &role).await?;
+            add_item(
+                &mut tx,
+                &revocation_id,
+                "reenroll_seed",
+                &vault,
+                Some(&entry),
+                &role,
+            )
+            .await?;
             entries.push(hex(&entry));
         }
         audit_log::append(
@@ -607,13 +638,12 @@ pub(crate) async fn get_revocation(
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let id = path_id(&revocation_id, "revocation")?;
-    let row = sqlx::query(
-        "SELECT id, member_id, revoked_by, created_ms FROM revocations WHERE id = $1",
-    )
-    .bind(id.to_vec())
-    .fetch_optional(state.store.reader())
-    .await?
-    .ok_or_else(|| ApiError::not_found("not_found", "no such revocation"))?;
+    let row =
+        sqlx::query("SELECT id, member_id, revoked_by, created_ms FROM revocations WHERE id = $1")
+            .bind(id.to_vec())
+            .fetch_optional(state.store.reader())
+            .await?
+            .ok_or_else(|| ApiError::not_found("not_found", "no such revocation"))?;
     Ok(axum::Json(revocation_json(&state, &row).await?))
 }
 

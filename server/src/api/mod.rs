@@ -69,15 +69,39 @@ fn build() -> Routes {
         .add("delete", "/api/v1/auth/session", delete(auth::sign_out))
         .add("post", "/api/v1/invites", post(members::create_invite))
         .add("get", "/api/v1/invites", get(members::list_invites))
-        .add("delete", "/api/v1/invites/{invite_id}", delete(members::cancel_invite))
-        .add("post", "/api/v1/invites/accept", post(members::accept_invite))
+        .add(
+            "delete",
+            "/api/v1/invites/{invite_id}",
+            delete(members::cancel_invite),
+        )
+        .add(
+            "post",
+            "/api/v1/invites/accept",
+            post(members::accept_invite),
+        )
         .add("get", "/api/v1/members", get(members::list_members))
         .add("get", "/api/v1/members/me", get(members::me))
-        .add("post", "/api/v1/members/{member_id}/confirm", post(members::confirm))
-        .add("put", "/api/v1/members/{member_id}/role", put(members::set_role))
-        .add("post", "/api/v1/members/{member_id}/revoke", post(members::revoke))
+        .add(
+            "post",
+            "/api/v1/members/{member_id}/confirm",
+            post(members::confirm),
+        )
+        .add(
+            "put",
+            "/api/v1/members/{member_id}/role",
+            put(members::set_role),
+        )
+        .add(
+            "post",
+            "/api/v1/members/{member_id}/revoke",
+            post(members::revoke),
+        )
         .add("get", "/api/v1/revocations", get(members::list_revocations))
-        .add("get", "/api/v1/revocations/{revocation_id}", get(members::get_revocation))
+        .add(
+            "get",
+            "/api/v1/revocations/{revocation_id}",
+            get(members::get_revocation),
+        )
         .add(
             "post",
             "/api/v1/revocations/{revocation_id}/items/{item_id}/done",
@@ -87,9 +111,21 @@ fn build() -> Routes {
         .add("post", "/api/v1/vaults", post(vaults::create))
         .add("get", "/api/v1/vaults/{vault_id}", get(vaults::fetch))
         .add("patch", "/api/v1/vaults/{vault_id}", patch(vaults::write))
-        .add("post", "/api/v1/vaults/{vault_id}/rotate", post(vaults::rotate))
-        .add("get", "/api/v1/vaults/{vault_id}/grants", get(vaults::list_grants))
-        .add("post", "/api/v1/vaults/{vault_id}/grants", post(vaults::add_grant))
+        .add(
+            "post",
+            "/api/v1/vaults/{vault_id}/rotate",
+            post(vaults::rotate),
+        )
+        .add(
+            "get",
+            "/api/v1/vaults/{vault_id}/grants",
+            get(vaults::list_grants),
+        )
+        .add(
+            "post",
+            "/api/v1/vaults/{vault_id}/grants",
+            post(vaults::add_grant),
+        )
         .add(
             "put",
             "/api/v1/vaults/{vault_id}/grants/{member_id}",
@@ -100,7 +136,11 @@ fn build() -> Routes {
             "/api/v1/vaults/{vault_id}/grants/{member_id}",
             delete(vaults::remove_grant),
         )
-        .add("get", "/api/v1/vaults/{vault_id}/audit", get(audit::vault_export))
+        .add(
+            "get",
+            "/api/v1/vaults/{vault_id}/audit",
+            get(audit::vault_export),
+        )
         .add("get", "/api/v1/audit", get(audit::list))
         .add("get", "/api/v1/audit/export", get(audit::export))
         .add("get", "/api/v1/audit/verify", get(audit::verify))

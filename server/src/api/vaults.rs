@@ -42,19 +42,28 @@ fn check_role(role: &str) -> ApiResult<&'static str> {
     match role {
         "manage" => Ok("manage"),
         "use" => Ok("use"),
-        _ => Err(ApiError::unprocessable("invalid_role", "role: manage or use")),
+        _ => Err(ApiError::unprocessable(
+            "invalid_role",
+            "role: manage or use",
+        )),
     }
 }
 
 /// The caller's role on `vault`, if it holds a grant.
-async fn access(conn: &mut AnyConnection, vault: &[u8; 16], member: &[u8; 16]) -> ApiResult<Option<String>> {
-    Ok(sqlx::query("SELECT role FROM grants WHERE vault_id = $1 AND member_id = $2")
-        .bind(vault.to_vec())
-        .bind(member.to_vec())
-        .fetch_optional(conn)
-        .await?
-        .map(|r| r.try_get::<String, _>("role"))
-        .transpose()?)
+async fn access(
+    conn: &mut AnyConnection,
+    vault: &[u8; 16],
+    member: &[u8; 16],
+) -> ApiResult<Option<String>> {
+    Ok(
+        sqlx::query("SELECT role FROM grants WHERE vault_id = $1 AND member_id = $2")
+            .bind(vault.to_vec())
+            .bind(member.to_vec())
+            .fetch_optional(conn)
+            .await?
+            .map(|r| r.try_get::<String, _>("role"))
+            .transpose()?,
+    )
 }
 
 async fn vault_exists(conn: &mut AnyConnection, vault: &[u8; 16]) -> ApiResult<bool> {
@@ -75,10 +84,14 @@ async fn require(
 ) -> ApiResult<String> {
     match access(conn, vault, &me.id).await? {
         Some(role) if !manage || role == "manage" => Ok(role),
-        Some(_) => Err(ApiError::forbidden("manage_required", "this needs the manage role on the vault")),
-        None if vault_exists(conn, vault).await? => {
-            Err(ApiError::forbidden("not_granted", "you hold no grant on this vault"))
-        }
+        Some(_) => Err(ApiError::forbidden(
+            "manage_required",
+            "this needs the manage role on the vault",
+        )),
+        None if vault_exists(conn, vault).await? => Err(ApiError::forbidden(
+            "not_granted",
+            "you hold no grant on this vault",
+        )),
         None => Err(ApiError::not_found("not_found", "no such vault")),
     }
 }
@@ -88,7 +101,9 @@ async fn recovery_key(conn: &mut AnyConnection) -> ApiResult<RecoveryPublicKey> 
         .fetch_one(conn)
         .await?
         .try_get("recovery_public")?;
-    Ok(RecoveryPublicKey(rk.try_into().map_err(|_| ApiError::internal())?))
+    Ok(RecoveryPublicKey(
+        rk.try_into().map_err(|_| ApiError::internal())?,
+    ))
 }
 
 /// The stored state of a vault, with its snapshot rebuilt.
@@ -115,15 +130,14 @@ async fn load_snapshot(conn: &mut AnyConnection, vault: &[u8; 16]) -> ApiResult<
         .try_get::<Vec<u8>, _>("seal")?
         .try_into()
         .map_err(|_| ApiError::internal())?;
-    let grants: Vec<Vec<u8>> = sqlx::query(
-        "SELECT sealed FROM envelopes WHERE vault_id = $1 ORDER BY kind, fingerprint",
-    )
-    .bind(vault.to_vec())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get("sealed"))
-    .collect::<Result<_, _>>()?;
+    let grants: Vec<Vec<u8>> =
+        sqlx::query("SELECT sealed FROM envelopes WHERE vault_id = $1 ORDER BY kind, fingerprint")
+            .bind(vault.to_vec())
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("sealed"))
+            .collect::<Result<_, _>>()?;
     let entries: Vec<Vec<u8>> =
         sqlx::query("SELECT sealed FROM entries WHERE vault_id = $1 ORDER BY entry_id")
             .bind(vault.to_vec())
@@ -154,7 +168,10 @@ async fn check_canonical(tx: &mut Tx, vault: &[u8; 16]) -> ApiResult<()> {
         .await?
         .ok_or_else(ApiError::internal)?;
     SealedVault::from_bytes(&snap.bytes).map_err(|e| {
-        ApiError::unprocessable("invalid_snapshot", format!("the vault would not be a valid snapshot: {}", e.code()))
+        ApiError::unprocessable(
+            "invalid_snapshot",
+            format!("the vault would not be a valid snapshot: {}", e.code()),
+        )
     })?;
     Ok(())
 }
@@ -171,9 +188,8 @@ fn parse_seal(s: &str) -> ApiResult<Vec<u8>> {
 }
 
 fn parse_snapshot(s: &str) -> ApiResult<SealedVault> {
-    SealedVault::from_bytes(&from_b64(s, "snapshot")?).map_err(|e| {
-        ApiError::unprocessable("invalid_snapshot", format!("snapshot: {}", e.code()))
-    })
+    SealedVault::from_bytes(&from_b64(s, "snapshot")?)
+        .map_err(|e| ApiError::unprocessable("invalid_snapshot", format!("snapshot: {}", e.code())))
 }
 
 fn etag(tag: &str) -> HeaderValue {
@@ -184,7 +200,10 @@ fn not_modified(headers: &HeaderMap, tag: &HeaderValue) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag.to_str().unwrap_or("")))
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == tag.to_str().unwrap_or(""))
+        })
 }
 
 fn with_etag(mut res: Response, tag: HeaderValue) -> Response {
@@ -233,7 +252,10 @@ pub(crate) async fn list(
     if not_modified(&headers, &tag) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
     }
-    Ok(with_etag(axum::Json(json!({ "vaults": vaults })).into_response(), tag))
+    Ok(with_etag(
+        axum::Json(json!({ "vaults": vaults })).into_response(),
+        tag,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -303,13 +325,15 @@ async fn insert_parts(tx: &mut Tx, vault: &[u8; 16], snap: &SealedVault) -> ApiR
             .await?;
     }
     for g in snap.grants() {
-        sqlx::query("INSERT INTO envelopes (vault_id, kind, fingerprint, sealed) VALUES ($1, $2, $3, $4)")
-            .bind(vault.to_vec())
-            .bind(kind_byte(g.recipient_kind()))
-            .bind(g.recipient_fingerprint().0.to_vec())
-            .bind(g.to_bytes().to_vec())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO envelopes (vault_id, kind, fingerprint, sealed) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(vault.to_vec())
+        .bind(kind_byte(g.recipient_kind()))
+        .bind(g.recipient_fingerprint().0.to_vec())
+        .bind(g.to_bytes().to_vec())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -330,9 +354,15 @@ pub(crate) async fn create(
     let vault = snap.vault_id().0;
     let mut specs = Vec::with_capacity(body.grants.len());
     for g in &body.grants {
-        specs.push((body_id(&g.member_id, "grants.member_id")?, check_role(&g.role)?));
+        specs.push((
+            body_id(&g.member_id, "grants.member_id")?,
+            check_role(&g.role)?,
+        ));
     }
-    if !specs.iter().any(|(id, role)| *id == me.id && *role == "manage") {
+    if !specs
+        .iter()
+        .any(|(id, role)| *id == me.id && *role == "manage")
+    {
         return Err(ApiError::unprocessable(
             "creator_not_granted",
             "the creator must be granted the vault with the manage role",
@@ -340,7 +370,10 @@ pub(crate) async fn create(
     }
     let mut tx = state.store.begin().await?;
     if vault_exists(&mut tx, &vault).await? {
-        return Err(ApiError::conflict("vault_exists", "a vault with this id exists"));
+        return Err(ApiError::conflict(
+            "vault_exists",
+            "a vault with this id exists",
+        ));
     }
     let recovery = recovery_key(&mut tx).await?;
     let mut members = Vec::with_capacity(specs.len());
@@ -348,7 +381,10 @@ pub(crate) async fn create(
         members.push((*id, active_member_fingerprint(&mut tx, id).await?));
     }
     if members.iter().map(|m| m.0).collect::<BTreeSet<_>>().len() != members.len() {
-        return Err(ApiError::unprocessable("duplicate_grant", "a member is listed twice"));
+        return Err(ApiError::unprocessable(
+            "duplicate_grant",
+            "a member is listed twice",
+        ));
     }
     check_envelopes(&snap, &recovery, &members)?;
     let now = now_ms();
@@ -376,13 +412,15 @@ pub(crate) async fn create(
     )
     .await?;
     for (id, role) in &specs {
-        sqlx::query("INSERT INTO grants (vault_id, member_id, role, granted_ms) VALUES ($1, $2, $3, $4)")
-            .bind(vault.to_vec())
-            .bind(id.to_vec())
-            .bind(*role)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO grants (vault_id, member_id, role, granted_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(vault.to_vec())
+        .bind(id.to_vec())
+        .bind(*role)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         audit_log::append(
             &mut tx,
             &state.store,
@@ -401,12 +439,17 @@ pub(crate) async fn create(
     ))
 }
 
-async fn active_member_fingerprint(conn: &mut AnyConnection, id: &[u8; 16]) -> ApiResult<Fingerprint> {
+async fn active_member_fingerprint(
+    conn: &mut AnyConnection,
+    id: &[u8; 16],
+) -> ApiResult<Fingerprint> {
     let row = sqlx::query("SELECT fingerprint, status FROM members WHERE id = $1")
         .bind(id.to_vec())
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| ApiError::unprocessable("unknown_member", format!("no member {}", hex(id))))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable("unknown_member", format!("no member {}", hex(id)))
+        })?;
     if row.try_get::<String, _>("status")? != "active" {
         return Err(ApiError::unprocessable(
             "member_not_active",
@@ -450,7 +493,11 @@ pub(crate) async fn fetch(
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
     }
     let mut tx = state.store.begin().await?;
-    let action = if role == "recovery" { "recovery.use" } else { "vault.fetch" };
+    let action = if role == "recovery" {
+        "recovery.use"
+    } else {
+        "vault.fetch"
+    };
     audit_log::append(
         &mut tx,
         &state.store,
@@ -474,11 +521,20 @@ pub(crate) async fn fetch(
 
 /// Moves the vault from `base` to `base + 1`, or fails with 404 or 409 (stale) and changes
 /// nothing. Taking the row in a conditional UPDATE first also serializes concurrent writers.
-async fn bump(tx: &mut Tx, vault: &[u8; 16], base: i64, extra_set: &str, extra: Vec<Vec<u8>>) -> ApiResult<i64> {
+async fn bump(
+    tx: &mut Tx,
+    vault: &[u8; 16],
+    base: i64,
+    extra_set: &str,
+    extra: Vec<Vec<u8>>,
+) -> ApiResult<i64> {
     let sql = format!(
         "UPDATE vaults SET version = version + 1, updated_ms = $1{extra_set} WHERE id = $2 AND version = $3"
     );
-    let mut q = sqlx::query(crate::store::dynamic(sql)).bind(now_ms()).bind(vault.to_vec()).bind(base);
+    let mut q = sqlx::query(crate::store::dynamic(sql))
+        .bind(now_ms())
+        .bind(vault.to_vec())
+        .bind(base);
     for b in extra {
         q = q.bind(b);
     }
@@ -533,9 +589,16 @@ pub(crate) async fn write(
     for d in &body.delete_entries {
         deletes.push(body_id(d, "delete_entries")?);
     }
-    let ids: BTreeSet<[u8; 16]> = puts.iter().map(|e| e.entry_id().0).chain(deletes.iter().copied()).collect();
+    let ids: BTreeSet<[u8; 16]> = puts
+        .iter()
+        .map(|e| e.entry_id().0)
+        .chain(deletes.iter().copied())
+        .collect();
     if ids.len() != puts.len() + deletes.len() {
-        return Err(ApiError::unprocessable("duplicate_entry", "an entry id appears twice in one write"));
+        return Err(ApiError::unprocessable(
+            "duplicate_entry",
+            "an entry id appears twice in one write",
+        ));
     }
     let meta = body
         .meta
@@ -552,8 +615,26 @@ pub(crate) async fn write(
     let mut tx = state.store.begin().await?;
     require(&mut tx, &vault, &me, true).await?;
     let version = match &meta {
-        Some(m) => bump(&mut tx, &vault, body.base_version, ", seal = $4, meta = $5", vec![seal, m.to_bytes()]).await?,
-        None => bump(&mut tx, &vault, body.base_version, ", seal = $4", vec![seal]).await?,
+        Some(m) => {
+            bump(
+                &mut tx,
+                &vault,
+                body.base_version,
+                ", seal = $4, meta = $5",
+                vec![seal, m.to_bytes()],
+            )
+            .await?
+        }
+        None => {
+            bump(
+                &mut tx,
+                &vault,
+                body.base_version,
+                ", seal = $4",
+                vec![seal],
+            )
+            .await?
+        }
     };
     let epoch: i64 = sqlx::query("SELECT epoch FROM vaults WHERE id = $1")
         .bind(vault.to_vec())
@@ -562,9 +643,15 @@ pub(crate) async fn write(
         .try_get("epoch")?;
     let wrong = |what: &str, v: [u8; 16], e: u32| -> Option<ApiError> {
         if v != vault {
-            Some(ApiError::unprocessable("wrong_vault", format!("{what} belongs to another vault")))
+            Some(ApiError::unprocessable(
+                "wrong_vault",
+                format!("{what} belongs to another vault"),
+            ))
         } else if i64::from(e) != epoch {
-            Some(ApiError::unprocessable("wrong_epoch", format!("{what} is sealed for epoch {e}, the vault is at {epoch}")))
+            Some(ApiError::unprocessable(
+                "wrong_epoch",
+                format!("{what} is sealed for epoch {e}, the vault is at {epoch}"),
+            ))
         } else {
             None
         }
@@ -588,18 +675,22 @@ pub(crate) async fn write(
             .await?
             .rows_affected();
         if n != 1 {
-            return Err(ApiError::not_found("entry_not_found", format!("no entry {}", hex(id))));
+            return Err(ApiError::not_found(
+                "entry_not_found",
+                format!("no entry {}", hex(id)),
+            ));
         }
         events.push(("entry.delete", *id));
     }
     for e in &puts {
         let id = e.entry_id().0;
-        let existed = sqlx::query("SELECT entry_id FROM entries WHERE vault_id = $1 AND entry_id = $2")
-            .bind(vault.to_vec())
-            .bind(id.to_vec())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let existed =
+            sqlx::query("SELECT entry_id FROM entries WHERE vault_id = $1 AND entry_id = $2")
+                .bind(vault.to_vec())
+                .bind(id.to_vec())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
         sqlx::query(
             "INSERT INTO entries (vault_id, entry_id, sealed) VALUES ($1, $2, $3) \
              ON CONFLICT (vault_id, entry_id) DO UPDATE SET sealed = excluded.sealed",
@@ -609,7 +700,14 @@ pub(crate) async fn write(
         .bind(e.to_bytes())
         .execute(&mut *tx)
         .await?;
-        events.push((if existed { "entry.update" } else { "entry.create" }, id));
+        events.push((
+            if existed {
+                "entry.update"
+            } else {
+                "entry.create"
+            },
+            id,
+        ));
     }
     let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM entries WHERE vault_id = $1")
         .bind(vault.to_vec())
@@ -617,14 +715,21 @@ pub(crate) async fn write(
         .await?
         .try_get("n")?;
     if count > MAX_ENTRIES as i64 {
-        return Err(ApiError::unprocessable("too_many_entries", format!("a vault holds at most {MAX_ENTRIES} entries")));
+        return Err(ApiError::unprocessable(
+            "too_many_entries",
+            format!("a vault holds at most {MAX_ENTRIES} entries"),
+        ));
     }
     check_canonical(&mut tx, &vault).await?;
     for (action, id) in events {
         audit_log::append(
             &mut tx,
             &state.store,
-            Event::new(action).actor(me.id).vault(vault).entry(id).detail(json!({"version": version})),
+            Event::new(action)
+                .actor(me.id)
+                .vault(vault)
+                .entry(id)
+                .detail(json!({"version": version})),
         )
         .await?;
     }
@@ -632,12 +737,17 @@ pub(crate) async fn write(
         audit_log::append(
             &mut tx,
             &state.store,
-            Event::new("vault.rename").actor(me.id).vault(vault).detail(json!({"version": version})),
+            Event::new("vault.rename")
+                .actor(me.id)
+                .vault(vault)
+                .detail(json!({"version": version})),
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(axum::Json(json!({"vault_id": hex(&vault), "version": version, "epoch": epoch})))
+    Ok(axum::Json(
+        json!({"vault_id": hex(&vault), "version": version, "epoch": epoch}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -659,7 +769,10 @@ pub(crate) async fn rotate(
     let vault = path_id(&vault_id, "vault")?;
     let snap = parse_snapshot(&body.snapshot)?;
     if snap.vault_id().0 != vault {
-        return Err(ApiError::unprocessable("wrong_vault", "the snapshot is of another vault"));
+        return Err(ApiError::unprocessable(
+            "wrong_vault",
+            "the snapshot is of another vault",
+        ));
     }
     let bytes = snap.to_bytes();
     let mut tx = state.store.begin().await?;
@@ -680,17 +793,25 @@ pub(crate) async fn rotate(
     if i64::from(snap.epoch()) != old_epoch + 1 {
         return Err(ApiError::unprocessable(
             "wrong_epoch",
-            format!("a rotation of epoch {old_epoch} must be sealed for epoch {}", old_epoch + 1),
+            format!(
+                "a rotation of epoch {old_epoch} must be sealed for epoch {}",
+                old_epoch + 1
+            ),
         ));
     }
-    let stored: Vec<Vec<u8>> = sqlx::query("SELECT entry_id FROM entries WHERE vault_id = $1 ORDER BY entry_id")
-        .bind(vault.to_vec())
-        .fetch_all(&mut *tx)
-        .await?
+    let stored: Vec<Vec<u8>> =
+        sqlx::query("SELECT entry_id FROM entries WHERE vault_id = $1 ORDER BY entry_id")
+            .bind(vault.to_vec())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("entry_id"))
+            .collect::<Result<_, _>>()?;
+    let resealed: Vec<Vec<u8>> = snap
+        .entries()
         .iter()
-        .map(|r| r.try_get("entry_id"))
-        .collect::<Result<_, _>>()?;
-    let resealed: Vec<Vec<u8>> = snap.entries().iter().map(|e| e.entry_id().0.to_vec()).collect();
+        .map(|e| e.entry_id().0.to_vec())
+        .collect();
     if stored != resealed {
         return Err(ApiError::unprocessable(
             "entries_mismatch",
@@ -723,10 +844,12 @@ pub(crate) async fn rotate(
         .execute(&mut *tx)
         .await?;
     for table in ["entries", "envelopes"] {
-        sqlx::query(crate::store::dynamic(format!("DELETE FROM {table} WHERE vault_id = $1")))
-            .bind(vault.to_vec())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(crate::store::dynamic(format!(
+            "DELETE FROM {table} WHERE vault_id = $1"
+        )))
+        .bind(vault.to_vec())
+        .execute(&mut *tx)
+        .await?;
     }
     insert_parts(&mut tx, &vault, &snap).await?;
     let now = now_ms();
@@ -742,14 +865,15 @@ pub(crate) async fn rotate(
     audit_log::append(
         &mut tx,
         &state.store,
-        Event::new("vault.rotate")
-            .actor(me.id)
-            .vault(vault)
-            .detail(json!({"epoch": snap.epoch(), "version": version, "grants": snap.grants().len()})),
+        Event::new("vault.rotate").actor(me.id).vault(vault).detail(
+            json!({"epoch": snap.epoch(), "version": version, "grants": snap.grants().len()}),
+        ),
     )
     .await?;
     tx.commit().await?;
-    Ok(axum::Json(json!({"vault_id": hex(&vault), "epoch": snap.epoch(), "version": version})))
+    Ok(axum::Json(
+        json!({"vault_id": hex(&vault), "epoch": snap.epoch(), "version": version}),
+    ))
 }
 
 pub(crate) async fn list_grants(
@@ -814,22 +938,44 @@ pub(crate) async fn add_grant(
     require(&mut tx, &vault, &me, true).await?;
     let fp = active_member_fingerprint(&mut tx, &member).await?;
     if access(&mut tx, &vault, &member).await?.is_some() {
-        return Err(ApiError::conflict("already_granted", "this member already holds a grant; change its role instead"));
+        return Err(ApiError::conflict(
+            "already_granted",
+            "this member already holds a grant; change its role instead",
+        ));
     }
-    let version = bump(&mut tx, &vault, body.base_version, ", seal = $4", vec![seal]).await?;
+    let version = bump(
+        &mut tx,
+        &vault,
+        body.base_version,
+        ", seal = $4",
+        vec![seal],
+    )
+    .await?;
     let epoch: i64 = sqlx::query("SELECT epoch FROM vaults WHERE id = $1")
         .bind(vault.to_vec())
         .fetch_one(&mut *tx)
         .await?
         .try_get("epoch")?;
     if grant.vault_id().0 != vault {
-        return Err(ApiError::unprocessable("wrong_vault", "the grant is for another vault"));
+        return Err(ApiError::unprocessable(
+            "wrong_vault",
+            "the grant is for another vault",
+        ));
     }
     if i64::from(grant.epoch()) != epoch {
-        return Err(ApiError::unprocessable("wrong_epoch", format!("the grant is for epoch {}, the vault is at {epoch}", grant.epoch())));
+        return Err(ApiError::unprocessable(
+            "wrong_epoch",
+            format!(
+                "the grant is for epoch {}, the vault is at {epoch}",
+                grant.epoch()
+            ),
+        ));
     }
     if grant.recipient_kind() != RecipientKind::Member || grant.recipient_fingerprint() != fp {
-        return Err(ApiError::unprocessable("wrong_recipient", "the grant is not addressed to this member's keys"));
+        return Err(ApiError::unprocessable(
+            "wrong_recipient",
+            "the grant is not addressed to this member's keys",
+        ));
     }
     sqlx::query(
         "INSERT INTO envelopes (vault_id, kind, fingerprint, sealed) VALUES ($1, 1, $2, $3) \
@@ -840,13 +986,15 @@ pub(crate) async fn add_grant(
     .bind(grant.to_bytes().to_vec())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO grants (vault_id, member_id, role, granted_ms) VALUES ($1, $2, $3, $4)")
-        .bind(vault.to_vec())
-        .bind(member.to_vec())
-        .bind(role)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO grants (vault_id, member_id, role, granted_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(vault.to_vec())
+    .bind(member.to_vec())
+    .bind(role)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
     check_canonical(&mut tx, &vault).await?;
     audit_log::append(
         &mut tx,
@@ -859,7 +1007,12 @@ pub(crate) async fn add_grant(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"vault_id": hex(&vault), "member_id": hex(&member), "role": role, "version": version}))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"vault_id": hex(&vault), "member_id": hex(&member), "role": role, "version": version}),
+        ),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -888,14 +1041,19 @@ pub(crate) async fn set_grant_role(
         .await?
         .rows_affected();
     if n != 1 {
-        return Err(ApiError::not_found("not_granted", "this member holds no grant on the vault"));
+        return Err(ApiError::not_found(
+            "not_granted",
+            "this member holds no grant on the vault",
+        ));
     }
-    let version: i64 = sqlx::query("UPDATE vaults SET version = version + 1, updated_ms = $1 WHERE id = $2 RETURNING version")
-        .bind(now_ms())
-        .bind(vault.to_vec())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("version")?;
+    let version: i64 = sqlx::query(
+        "UPDATE vaults SET version = version + 1, updated_ms = $1 WHERE id = $2 RETURNING version",
+    )
+    .bind(now_ms())
+    .bind(vault.to_vec())
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("version")?;
     audit_log::append(
         &mut tx,
         &state.store,
@@ -907,7 +1065,9 @@ pub(crate) async fn set_grant_role(
     )
     .await?;
     tx.commit().await?;
-    Ok(axum::Json(json!({"vault_id": hex(&vault), "member_id": hex(&member), "role": role, "version": version})))
+    Ok(axum::Json(
+        json!({"vault_id": hex(&vault), "member_id": hex(&member), "role": role, "version": version}),
+    ))
 }
 
 /// Removes a member's access at once. Their sealed grant stays in the current epoch's snapshot
@@ -956,5 +1116,7 @@ pub(crate) async fn remove_grant(
     )
     .await?;
     tx.commit().await?;
-    Ok(axum::Json(json!({"vault_id": hex(&vault), "version": version, "rotation_required": true})))
+    Ok(axum::Json(
+        json!({"vault_id": hex(&vault), "version": version, "rotation_required": true}),
+    ))
 }

@@ -49,7 +49,11 @@ pub fn pg_url() -> Option<String> {
 }
 
 pub fn backend() -> &'static str {
-    if pg_url().is_some() { "postgres" } else { "sqlite" }
+    if pg_url().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
 }
 
 fn free_port() -> u16 {
@@ -89,13 +93,15 @@ pub struct Server {
     child: Option<Child>,
     secrets: Mutex<Vec<String>>,
     pub http: reqwest::Client,
+    owns_dir: bool,
 }
 
 impl Server {
     /// Starts a server with extra flags (e.g. `--rate-limit-per-minute 3`).
     pub async fn start(extra: &[&str]) -> Server {
-        let data_dir =
-            std::env::temp_dir().join(format!("tessera-server-test-{}", random_hex()));
+        // reqwest's rustls needs a process-wide provider even for plain HTTP.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let data_dir = std::env::temp_dir().join(format!("tessera-server-test-{}", random_hex()));
         std::fs::create_dir_all(&data_dir).unwrap();
         let db_url = match pg_url() {
             Some(admin) => create_pg_database(&admin).await,
@@ -116,9 +122,47 @@ impl Server {
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),
+            owns_dir: true,
         };
         s.spawn().await;
         s
+    }
+
+    /// A second instance on the same database (own port and data dir), for PostgreSQL.
+    pub async fn start_on(other: &Server, extra: &[&str]) -> Server {
+        let data_dir = std::env::temp_dir().join(format!("tessera-server-test-{}", random_hex()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let port = free_port();
+        let mut s = Server {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            log_path: data_dir.join("server.log"),
+            data_dir,
+            db_url: other.db_url.clone(),
+            args: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+            secrets: Mutex::new(Vec::new()),
+            http: other.http.clone(),
+            owns_dir: true,
+        };
+        s.spawn().await;
+        s
+    }
+
+    /// A handle on the same server that owns no process (for tasks that outlive a kill).
+    pub fn handle(other: &Server) -> Server {
+        Server {
+            url: other.url.clone(),
+            port: other.port,
+            log_path: other.log_path.clone(),
+            data_dir: other.data_dir.clone(),
+            db_url: other.db_url.clone(),
+            args: Vec::new(),
+            child: None,
+            secrets: Mutex::new(Vec::new()),
+            http: other.http.clone(),
+            owns_dir: false,
+        }
     }
 
     /// Starts (again) on the same data dir and database.
@@ -153,7 +197,11 @@ impl Server {
     async fn wait_ready(&mut self) {
         let t0 = Instant::now();
         loop {
-            if let Ok(r) = self.http.get(format!("{}/api/v1/health", self.url)).send().await
+            if let Ok(r) = self
+                .http
+                .get(format!("{}/api/v1/health", self.url))
+                .send()
+                .await
                 && r.status() == StatusCode::OK
             {
                 return;
@@ -201,12 +249,24 @@ impl Server {
     pub fn assert_log_clean(&self) {
         let log = self.log();
         assert!(log.contains("request"), "the log recorded requests");
+        let expected = if pg_url().is_some() {
+            "backend=Postgres"
+        } else {
+            "backend=Sqlite"
+        };
+        assert!(
+            log.contains(expected),
+            "the server ran on the selected backend"
+        );
         let secrets = self.secrets.lock().unwrap();
         assert!(!secrets.is_empty());
         for s in secrets.iter() {
             assert!(!log.contains(s.as_str()), "secret found in the server log");
             if let Ok(raw) = data_encoding::BASE64.decode(s.as_bytes()) {
-                assert!(!log.contains(&hex(&raw)), "secret (hex) found in the server log");
+                assert!(
+                    !log.contains(&hex(&raw)),
+                    "secret (hex) found in the server log"
+                );
             }
         }
     }
@@ -252,7 +312,11 @@ impl Server {
     /// Signs in with a challenge; returns the session token.
     pub async fn sign_in(&self, kr: &Keyring, member_id: &str) -> String {
         let (s, c) = self
-            .post("/api/v1/auth/challenge", None, json!({"member_id": member_id}))
+            .post(
+                "/api/v1/auth/challenge",
+                None,
+                json!({"member_id": member_id}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{c}");
         let sig = sign_challenge(kr, &c);
@@ -419,7 +483,7 @@ impl Drop for Server {
             let _ = c.kill();
             let _ = c.wait();
         }
-        if !std::thread::panicking() {
+        if self.owns_dir && !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.data_dir);
         }
     }
@@ -455,7 +519,11 @@ pub fn reseal(
     entries: &[Vec<u8>],
     grants: Option<&[Vec<u8>]>,
 ) -> [u8; 28] {
-    let base_grants: Vec<Vec<u8>> = base.grants().iter().map(|g| g.to_bytes().to_vec()).collect();
+    let base_grants: Vec<Vec<u8>> = base
+        .grants()
+        .iter()
+        .map(|g| g.to_bytes().to_vec())
+        .collect();
     let body = snapshot_body(
         &open.id(),
         open.epoch(),
@@ -476,12 +544,7 @@ pub fn grant_for(open: &OpenVault, base: &SealedVault, who: &Keyring) -> (Vec<u8
         &mut rng(),
     )
     .unwrap();
-    let mut all: Vec<_> = base
-        .grants()
-        .iter()
-        .cloned()
-        .chain([g.clone()])
-        .collect();
+    let mut all: Vec<_> = base.grants().iter().cloned().chain([g.clone()]).collect();
     all.sort_by_key(|g| (g.recipient_kind(), g.recipient_fingerprint()));
     (
         g.to_bytes().to_vec(),

@@ -1,0 +1,41 @@
+-- wrk script: sequential writes, one vault per wrk thread (run with -t N -c N so each thread has
+-- one connection and its PATCHes arrive in version order). Reads OUT/writes-K.txt for thread K.
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+
+local lines = {}
+local i = 0
+local token
+bad = 0
+
+function init(args)
+  local dir = args[1]
+  for line in io.lines(dir .. "/writes-" .. id .. ".txt") do
+    local path, body = line:match("^(%S+)\t(.+)$")
+    lines[#lines + 1] = { path = path, body = body }
+  end
+  for line in io.lines(dir .. "/owner.txt") do token = line end
+end
+
+function request()
+  i = i + 1
+  local l = lines[math.min(i, #lines)]
+  return wrk.format("PATCH", l.path,
+    { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, l.body)
+end
+
+function response(status)
+  if status ~= 200 then bad = bad + 1 end
+end
+
+function done(summary, latency, requests)
+  local total_bad = 0
+  for _, t in ipairs(threads) do total_bad = total_bad + t:get("bad") end
+  io.write(string.format("writes not answered 200: %d (bodies per thread: see writes-K.txt)\n", total_bad))
+end

@@ -1,0 +1,15 @@
+import puppeteer from 'puppeteer-core';
+const t0 = Date.now(); const log = (...a) => console.log(Date.now() - t0, ...a);
+const browser = await puppeteer.launch({ browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true });
+log('launched');
+await browser.installExtension('/work/main/dist/firefox/');
+log('installed');
+await new Promise(r => setTimeout(r, 2000));
+const pages = await browser.pages(); log('pages', pages.length);
+for (const p of pages) log(await p.evaluate(() => location.href));
+const options = pages[0];
+await options.evaluate(() => browser.tabs.create({ url: '/popup/popup.html' })); log('created');
+await new Promise(r => setTimeout(r, 2000));
+const pages2 = await browser.pages(); log('pages2', pages2.length);
+for (const p of pages2) log(await p.evaluate(() => location.href));
+await browser.close();

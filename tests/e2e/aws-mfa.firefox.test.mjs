@@ -1,0 +1,203 @@
+// The built extension (dist/firefox, from `cargo xtask dist`) in Debian's Firefox ESR, driven by
+// puppeteer-core over WebDriver BiDi and installed as a temporary add-on. The same flows as the
+// Chromium test (support/flows.mjs). BiDi does not navigate a tab to a moz-extension:// URL, so
+// extension pages are opened by the extension itself: the first-run options page it opens on
+// install, and from there `tabs.create`. Skipped without Firefox or dist/firefox.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import puppeteer from 'puppeteer-core';
+
+import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { PASSPHRASE } from './support/entries.mjs';
+import {
+  assertNothingHappens,
+  createAndImportInPopup,
+  editInOptions,
+  filledCode,
+  legacyIam,
+  legacyRoot,
+  puppeteerDriver as d,
+  unified,
+} from './support/flows.mjs';
+
+const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+const EXTENSION = fileURLToPath(new URL('../../dist/firefox/', import.meta.url));
+const skip = !existsSync(FIREFOX)
+  ? `no Firefox at ${FIREFOX}`
+  : !existsSync(join(EXTENSION, 'manifest.json'))
+    ? 'dist/firefox is missing: run `cargo xtask dist`'
+    : false;
+
+/** As in the Chromium test: a fixture's 302 becomes a page that replaces its location. */
+function asResponse(response) {
+  if (response.status >= 300 && response.status < 400) {
+    const target = JSON.stringify(response.headers.location).replaceAll('<', '\\u003c');
+    return {
+      status: 200,
+      contentType: 'text/html',
+      body: `<!doctype html><script>location.replace(${target})</script>`,
+    };
+  }
+  return { status: response.status, headers: response.headers, body: response.body };
+}
+
+/**
+ * A page's location as its document says (Puppeteer's page.url() stays at about:blank when the
+ * extension navigates a tab). A page mid-navigation can leave evaluate pending: give up after 1 s.
+ */
+const hrefOf = (page) =>
+  Promise.race([
+    page.evaluate(() => location.href).catch(() => ''),
+    new Promise((resolve) => setTimeout(() => resolve(''), 1000)),
+  ]);
+
+/**
+ * Puppeteer's `browser.pages()` waits for a tab's navigation to end, and a tab the extension
+ * navigates to a moz-extension:// page never reports that end over BiDi (Firefox logs
+ * "notifyNavigationFailed"): asked too early, it hangs for its 30 s timeout. Asked once the
+ * page has loaded, it answers at once.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));
+
+describe('Tessera in Firefox', { skip }, () => {
+  let browser;
+  let options; // the options page the extension opened on install
+  let server = createFixtureServer({ ui: 'legacy-iam' });
+
+  /** A tab whose every request is answered by the current fixture server. */
+  async function webPage() {
+    const page = await browser.newPage();
+    await page.setRequestInterception(true);
+    page.on('request', (request) => {
+      if (!/^https?:/.test(request.url())) return request.continue();
+      return request.respond(asResponse(server.handle(request.url(), request.method(), request.postData() ?? null)));
+    });
+    return page;
+  }
+
+  /** An extension page, opened by the extension (tabs.create from the options page). */
+  async function extensionPage(path) {
+    const before = new Set(await browser.pages());
+    await options.evaluate((p) => browser.tabs.create({ url: `/${p}` }), path);
+    await settle();
+    for (let i = 0; i < 100; i += 1) {
+      for (const page of await browser.pages()) {
+        if (!before.has(page) && (await hrefOf(page)).endsWith(path)) {
+          return page;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${path} did not open`);
+  }
+
+  before(async () => {
+    browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
+    await browser.installExtension(EXTENSION);
+    await settle();
+    // First run: the extension opens its options page to create the vault.
+    for (let i = 0; i < 100 && !options; i += 1) {
+      for (const page of await browser.pages()) {
+        const href = await hrefOf(page);
+        if (href.startsWith('moz-extension://') && href.endsWith('options/options.html')) options = page;
+      }
+      if (!options) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(options, 'the options page opened on install');
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('installs, and the popup creates the vault and imports; the options page edits', async () => {
+    const popup = await extensionPage('popup/popup.html');
+    await createAndImportInPopup(d, popup);
+    await popup.close();
+    await options.reload();
+    await editInOptions(d, options);
+  });
+
+  test('legacy IAM, legacy root and the 2024 UI get the right codes', async () => {
+    for (const [ui, flow, owner] of [
+      ['legacy-iam', legacyIam, 'alice'],
+      ['legacy-root', legacyRoot, 'rootEmail'],
+      ['unified', unified, 'aliceAlias'],
+    ]) {
+      server = createFixtureServer({ ui });
+      const page = await webPage();
+      const from = Date.now();
+      await flow(d, page);
+      assert.deepEqual((await filledCode(d, page, from)).owners, [owner], ui);
+      await page.close();
+    }
+  });
+
+  test('a lookalike host, http and an iframe get nothing', async () => {
+    for (const url of [
+      'https://signin.aws.amazon.com.example.net/oauth?account=123456789012',
+      'http://us-east-1.signin.aws.amazon.com/oauth?account=123456789012',
+    ]) {
+      server = createFixtureServer({ ui: 'unified', anyUrl: true });
+      const page = await webPage();
+      await page.goto(url);
+      await page.type('#username', 'alice');
+      await page.click('#signin_button');
+      await assertNothingHappens(d, page);
+      await page.close();
+    }
+    const inner = createFixtureServer({ ui: 'unified' });
+    server = {
+      handle: (url, method, body) =>
+        url.startsWith('https://framer.example/')
+          ? { status: 200, headers: { 'content-type': 'text/html' }, body: framingPage(oauthUrl('123456789012')) }
+          : inner.handle(url, method, body),
+    };
+    const page = await webPage();
+    await page.goto('https://framer.example/');
+    const frame = await (await page.waitForSelector('iframe')).contentFrame();
+    await frame.waitForSelector('#username');
+    await frame.type('#username', 'alice');
+    await frame.click('#signin_button');
+    await assertNothingHappens(d, frame);
+    await page.close();
+  });
+
+  test('lock, then unlock: Argon2id runs in a worker and the page stays responsive', async () => {
+    const popup = await extensionPage('popup/popup.html');
+    await d.visible(popup, '#lock');
+    await popup.click('#lock');
+    await d.visible(popup, '#unlock-passphrase');
+    await popup.type('#unlock-passphrase', PASSPHRASE);
+    await popup.click('#unlock-submit');
+    // While the key is derived, the popup's own thread keeps running timers.
+    const stalls = await popup.evaluate(
+      () =>
+        new Promise((resolve) => {
+          let last = performance.now();
+          let worst = 0;
+          const timer = setInterval(() => {
+            const now = performance.now();
+            worst = Math.max(worst, now - last);
+            last = now;
+            if (document.querySelector('#search')?.offsetParent) {
+              clearInterval(timer);
+              resolve(worst);
+            }
+          }, 20);
+        }),
+    );
+    assert.ok(stalls < 500, `the popup's longest stall while unlocking was ${Math.round(stalls)} ms`);
+    server = createFixtureServer({ ui: 'legacy-iam' });
+    const page = await webPage();
+    const from = Date.now();
+    await legacyIam(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['alice']);
+    await page.close();
+    await popup.close();
+  });
+});
