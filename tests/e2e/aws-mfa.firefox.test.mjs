@@ -45,15 +45,9 @@ function asResponse(response) {
   return { status: response.status, headers: response.headers, body: response.body };
 }
 
-/**
- * A page's location as its document says (Puppeteer's page.url() stays at about:blank when the
- * extension navigates a tab). A page mid-navigation can leave evaluate pending: give up after 1 s.
- */
-const hrefOf = (page) =>
-  Promise.race([
-    page.evaluate(() => location.href).catch(() => ''),
-    new Promise((resolve) => setTimeout(() => resolve(''), 1000)),
-  ]);
+/** A page's location as its document says (Puppeteer's page.url() stays at about:blank when the
+ * extension navigates a tab). */
+const hrefOf = (page) => page.evaluate(() => location.href).catch(() => '');
 
 /**
  * Puppeteer's `browser.pages()` waits for a tab's navigation to end, and a tab the extension
@@ -71,6 +65,10 @@ describe('Tessera in Firefox', { skip }, () => {
   /** A tab whose every request is answered by the current fixture server. */
   async function webPage() {
     const page = await browser.newPage();
+    // BiDi does not always report the end of an intercepted navigation: go on at DOMContentLoaded.
+    page.setDefaultNavigationTimeout(10_000);
+    const goto = page.goto.bind(page);
+    page.goto = (url) => goto(url, { waitUntil: 'domcontentloaded' });
     await page.setRequestInterception(true);
     page.on('request', (request) => {
       if (!/^https?:/.test(request.url())) return request.continue();
@@ -118,8 +116,9 @@ describe('Tessera in Firefox', { skip }, () => {
     const popup = await extensionPage('popup/popup.html');
     await createAndImportInPopup(d, popup);
     await popup.close();
-    await options.reload();
-    await editInOptions(d, options);
+    const manage = await extensionPage('options/options.html');
+    await editInOptions(d, manage);
+    await manage.close();
   });
 
   test('legacy IAM, legacy root and the 2024 UI get the right codes', async () => {

@@ -4,7 +4,7 @@
 //! for about a second: call them from a worker, never from a page's or popup's main thread.
 
 use serde::{Deserialize, Serialize};
-use tessera_core::keyring::{self as core_keyring, KdfParams, SignatureContext};
+use tessera_core::keyring::{self as core_keyring, KdfParams};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
@@ -93,12 +93,6 @@ impl Keyring {
         Ok(self.core()?.public().to_bytes().to_vec())
     }
 
-    /// Signs `message` (`Uint8Array`) for `context` (`"auth-challenge"` or `"audit-event"`,
-    /// FORMAT.md §8): 64 bytes, Ed25519.
-    pub fn sign(&self, context: &str, message: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.core()?.sign(signature_context(context)?, message).to_vec())
-    }
-
     /// Wipes the secret keys now; later calls throw `vault_locked`.
     pub fn lock(&mut self) {
         self.inner = None;
@@ -145,13 +139,4 @@ pub fn kdf_params() -> Result<JsValue, Error> {
         min: KdfParams::MIN.into(),
         max: KdfParams::MAX.into(),
     })
-}
-
-fn signature_context(name: &str) -> Result<SignatureContext, Error> {
-    [SignatureContext::AuthChallenge, SignatureContext::AuditEvent]
-        .into_iter()
-        .find(|c| c.label() == name)
-        .ok_or_else(|| {
-            Error::bad_argument("context must be \"auth-challenge\" or \"audit-event\"")
-        })
 }

@@ -26,8 +26,8 @@ mod vault;
 
 pub use error::Error;
 pub use keyring::{Keyring, kdf_params, keyring_header};
-pub use recovery::{create_recovery_kit, read_recovery_kit};
 pub use matching::{classify_host, rank_sign_in};
+pub use recovery::{create_recovery_kit, read_recovery_kit};
 pub use session::{open_vault_with_session_key, vault_session_key};
 pub use time::now_seconds;
 pub use uri::{code_from_uri, parse_migration, parse_uri};

@@ -20,7 +20,10 @@ struct KitInfo {
 /// `{publicKey: Uint8Array(32), fingerprint, fingerprintHex}` of a recovery public key.
 fn describe(public: &RecoveryPublicKey) -> Result<JsValue, Error> {
     let fp = public.fingerprint();
-    let out = to_js(&KitInfo { fingerprint: fp.to_display(), fingerprint_hex: fp.to_hex() })?;
+    let out = to_js(&KitInfo {
+        fingerprint: fp.to_display(),
+        fingerprint_hex: fp.to_hex(),
+    })?;
     let key = js_sys::Uint8Array::from(&public.0[..]);
     // Setting a property on an object this module just built cannot fail.
     let _ = js_sys::Reflect::set(&out, &JsValue::from_str("publicKey"), &key);

@@ -1,12 +1,14 @@
 //! The HTTP API (`/api/v1`, documented in docs/openapi.yaml): the router, the shared extractors
 //! (JSON body, signed-in member, client address) and encoding helpers.
 //!
-//! Handlers live by concept: [`auth`] (setup, sign-in), [`members`] (invites, members,
-//! revocation), [`vaults`] (vaults, entries, grants, rotation), [`audit`] (the log).
+//! Handlers live by concept: [`auth`] (setup, sign-in), [`members`] (invites, members),
+//! [`revocations`], [`vaults`] (vaults, entries, rotation), [`grants`], [`audit`] (the log).
 
 pub mod audit;
 pub mod auth;
+pub mod grants;
 pub mod members;
+pub mod revocations;
 pub mod vaults;
 
 use std::net::{IpAddr, SocketAddr};
@@ -94,18 +96,18 @@ fn build() -> Routes {
         .add(
             "post",
             "/api/v1/members/{member_id}/revoke",
-            post(members::revoke),
+            post(revocations::revoke),
         )
-        .add("get", "/api/v1/revocations", get(members::list_revocations))
+        .add("get", "/api/v1/revocations", get(revocations::list_revocations))
         .add(
             "get",
             "/api/v1/revocations/{revocation_id}",
-            get(members::get_revocation),
+            get(revocations::get_revocation),
         )
         .add(
             "post",
             "/api/v1/revocations/{revocation_id}/items/{item_id}/done",
-            post(members::mark_done),
+            post(revocations::mark_done),
         )
         .add("get", "/api/v1/vaults", get(vaults::list))
         .add("post", "/api/v1/vaults", post(vaults::create))
@@ -119,22 +121,22 @@ fn build() -> Routes {
         .add(
             "get",
             "/api/v1/vaults/{vault_id}/grants",
-            get(vaults::list_grants),
+            get(grants::list_grants),
         )
         .add(
             "post",
             "/api/v1/vaults/{vault_id}/grants",
-            post(vaults::add_grant),
+            post(grants::add_grant),
         )
         .add(
             "put",
             "/api/v1/vaults/{vault_id}/grants/{member_id}",
-            put(vaults::set_grant_role),
+            put(grants::set_grant_role),
         )
         .add(
             "delete",
             "/api/v1/vaults/{vault_id}/grants/{member_id}",
-            delete(vaults::remove_grant),
+            delete(grants::remove_grant),
         )
         .add(
             "get",
