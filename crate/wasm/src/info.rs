@@ -154,3 +154,61 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
     };
     serde_json::from_str(&json).map_err(|e| Error::bad_argument(e.to_string()))
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** Everything about an entry but its seed. Absent optional members are omitted. */
+export interface EntryInfo {
+  id?: string;
+  type: "totp" | "hotp";
+  algorithm: "SHA1" | "SHA256" | "SHA512";
+  digits: 6 | 7 | 8;
+  period?: number;
+  counter?: number;
+  label: string;
+  issuer?: string;
+  awsAccountId?: string;
+  awsAccountAlias?: string;
+  awsPrincipal?: "root" | "iam_user";
+  iamUserName?: string;
+  rootEmail?: string;
+  deviceName?: string;
+  notes?: string;
+}
+
+/** A metadata edit: an absent member is kept, `null` (or "") clears it. Never a seed. */
+export interface EntryEdit {
+  label?: string;
+  issuer?: string | null;
+  awsAccountId?: string | null;
+  awsAccountAlias?: string | null;
+  awsPrincipal?: "root" | "iam_user" | null;
+  iamUserName?: string | null;
+  rootEmail?: string | null;
+  deviceName?: string | null;
+  notes?: string | null;
+}
+
+export interface ImportReport {
+  added: { id: string; line: number; index?: number }[];
+  failed: { line: number; index?: number; error: string; message: string }[];
+}
+
+export interface MigrationPreview {
+  version: number;
+  batchSize: number;
+  batchIndex: number;
+  batchId: number;
+  entries: (EntryInfo | { error: string; message: string })[];
+}
+
+/** Argon2id cost: memory in KiB, passes, lanes. */
+export interface KdfParams { mKib: number; t: number; p: number }
+
+export interface KeyringHeader { kdf: KdfParams; fingerprint: string; fingerprintHex: string }
+
+export interface RecoveryKitInfo { publicKey: Uint8Array; fingerprint: string; fingerprintHex: string }
+
+/** Thrown by every function of this package: `code` is stable, `message` is for people. */
+export interface TesseraError extends Error { code: string }
+"#;

@@ -64,7 +64,11 @@ impl Keyring {
 
     /// Seals the keyring under `passphrase` (Argon2id at `kdf`, default `{mKib: 65536, t: 3,
     /// p: 1}`) and returns the bytes to store. Runs Argon2id: use a worker.
-    pub fn seal(&self, passphrase: String, kdf: JsValue) -> Result<Vec<u8>, Error> {
+    pub fn seal(
+        &self,
+        passphrase: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "KdfParams")] kdf: JsValue,
+    ) -> Result<Vec<u8>, Error> {
         let passphrase = Zeroizing::new(passphrase);
         let params = if kdf.is_undefined() || kdf.is_null() {
             KdfParams::DEFAULT
@@ -114,7 +118,7 @@ struct Header {
 
 /// What a sealed keyring says without its passphrase: `{kdf: {mKib, t, p}, fingerprint,
 /// fingerprintHex}`. Cheap (no Argon2id).
-#[wasm_bindgen(js_name = keyringHeader)]
+#[wasm_bindgen(js_name = keyringHeader, unchecked_return_type = "KeyringHeader")]
 pub fn keyring_header(sealed: &[u8]) -> Result<JsValue, Error> {
     let h = core_keyring::Keyring::read_header(sealed)?;
     let fp = h.public.fingerprint();
@@ -126,7 +130,10 @@ pub fn keyring_header(sealed: &[u8]) -> Result<JsValue, Error> {
 }
 
 /// The default Argon2id cost `{mKib, t, p}`, and the floor and ceiling accepted.
-#[wasm_bindgen(js_name = kdfParams)]
+#[wasm_bindgen(
+    js_name = kdfParams,
+    unchecked_return_type = "{ default: KdfParams; min: KdfParams; max: KdfParams }"
+)]
 pub fn kdf_params() -> Result<JsValue, Error> {
     #[derive(Serialize)]
     struct All {

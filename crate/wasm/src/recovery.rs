@@ -34,7 +34,7 @@ fn describe(public: &RecoveryPublicKey) -> Result<JsValue, Error> {
 /// returns its public half `{publicKey, fingerprint, fingerprintHex}`, never the secret.
 /// Errors: `recovery_kit_bad_prefix`, `recovery_kit_unsupported_version`,
 /// `recovery_kit_malformed`, `recovery_kit_checksum_mismatch`.
-#[wasm_bindgen(js_name = readRecoveryKit)]
+#[wasm_bindgen(js_name = readRecoveryKit, unchecked_return_type = "RecoveryKitInfo")]
 pub fn read_recovery_kit(kit: String) -> Result<JsValue, Error> {
     let kit = Zeroizing::new(kit);
     describe(RecoveryKey::from_kit(&kit)?.public())
@@ -42,7 +42,10 @@ pub fn read_recovery_kit(kit: String) -> Result<JsValue, Error> {
 
 /// Manage flow only: a new organisation recovery key. Returns `{kit, publicKey, fingerprint,
 /// fingerprintHex}`; `kit` is the secret text to print once and never store.
-#[wasm_bindgen(js_name = createRecoveryKit)]
+#[wasm_bindgen(
+    js_name = createRecoveryKit,
+    unchecked_return_type = "RecoveryKitInfo & { kit: string }"
+)]
 pub fn create_recovery_kit() -> Result<JsValue, Error> {
     let key = RecoveryKey::generate(&mut rng());
     let out = describe(key.public())?;

@@ -13,7 +13,7 @@ use crate::time::unix_seconds;
 ///
 /// For lists use a `Vault` and its batch `codes()`: this parses and decodes per call.
 #[wasm_bindgen(js_name = codeFromUri)]
-pub fn code_from_uri(uri: &str, unix_time: f64) -> Result<String, Error> {
+pub fn code_from_uri(uri: &str, #[wasm_bindgen(js_name = unixTime)] unix_time: f64) -> Result<String, Error> {
     let time = unix_seconds(unix_time)?;
     let parsed = OtpAuth::parse(uri)?;
     Ok(Generator::new(&parsed.secret, &parsed.params)?
@@ -23,7 +23,7 @@ pub fn code_from_uri(uri: &str, unix_time: f64) -> Result<String, Error> {
 
 /// What an `otpauth://` URI says, without its secret: `{type, algorithm, digits, period |
 /// counter, label, issuer?, awsAccountId?, awsAccountAlias?, awsPrincipal?, deviceName?}`.
-#[wasm_bindgen(js_name = parseUri)]
+#[wasm_bindgen(js_name = parseUri, unchecked_return_type = "EntryInfo")]
 pub fn parse_uri(uri: &str) -> Result<JsValue, Error> {
     let parsed = OtpAuth::parse(uri)?;
     EntryInfo::of_otpauth(&parsed).to_js()
@@ -34,7 +34,7 @@ pub fn parse_uri(uri: &str) -> Result<JsValue, Error> {
 /// `EntryInfo` (as `parseUri` gives) or `{error: code, message}` for an entry that cannot be
 /// imported (for example `migration_unsupported_algorithm` for MD5). A URI that cannot be read
 /// at all throws (`migration_bad_scheme`, `migration_bad_base64`, ...).
-#[wasm_bindgen(js_name = parseMigration)]
+#[wasm_bindgen(js_name = parseMigration, unchecked_return_type = "MigrationPreview")]
 pub fn parse_migration(uri: &str) -> Result<JsValue, Error> {
     let batch = tessera_core::migration::parse(uri)?;
     let entries = batch

@@ -168,7 +168,7 @@ impl Vault {
     pub fn seal(
         &self,
         members: Vec<js_sys::Uint8Array>,
-        recovery_public_key: Option<Vec<u8>>,
+        #[wasm_bindgen(js_name = recoveryPublicKey)] recovery_public_key: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, Error> {
         let u = self.unlocked()?;
         let members = members
@@ -230,6 +230,7 @@ impl Vault {
     }
 
     /// Metadata of every entry (`EntryInfo` with `id`), never a seed.
+    #[wasm_bindgen(unchecked_return_type = "EntryInfo[]")]
     pub fn list(&self) -> Result<JsValue, Error> {
         let u = self.unlocked()?;
         let infos: Vec<EntryInfo<'_>> = u
@@ -243,6 +244,7 @@ impl Vault {
     }
 
     /// Metadata of entry `id` (`EntryInfo`), never a seed. Throws `entry_not_found`.
+    #[wasm_bindgen(unchecked_return_type = "EntryInfo")]
     pub fn get(&self, id: &str) -> Result<JsValue, Error> {
         let u = self.unlocked()?;
         let i = u.index(id)?;
@@ -265,7 +267,8 @@ impl Vault {
     /// or of every entry in vault order (`ids()`). HOTP entries give the code at their counter.
     /// An entry whose parameters this build cannot compute gives `""`. Throws `entry_not_found`
     /// for an unknown id.
-    pub fn codes(&self, unix_time: f64, ids: Option<Vec<String>>) -> Result<js_sys::Array, Error> {
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
+    pub fn codes(&self, #[wasm_bindgen(js_name = unixTime)] unix_time: f64, ids: Option<Vec<String>>) -> Result<js_sys::Array, Error> {
         let time = unix_seconds(unix_time)?;
         let u = self.unlocked()?;
         // All codes go out as ONE string, split into an array by JS's own `split`: two
@@ -295,7 +298,7 @@ impl Vault {
 
     /// The code of entry `id` at `unixTime`. Throws `entry_not_found` or the entry's `otp_*`
     /// error when this build cannot compute it.
-    pub fn code(&self, id: &str, unix_time: f64) -> Result<String, Error> {
+    pub fn code(&self, id: &str, #[wasm_bindgen(js_name = unixTime)] unix_time: f64) -> Result<String, Error> {
         let time = unix_seconds(unix_time)?;
         let u = self.unlocked()?;
         match u.book.code(u.index(id)?, time) {
@@ -307,7 +310,11 @@ impl Vault {
 
     /// Adds the credential of an `otpauth://` URI, with optional metadata edits (as `update`).
     /// Returns its id. Throws `otpauth_*` for a bad URI.
-    pub fn add(&mut self, uri: &str, edit: JsValue) -> Result<String, Error> {
+    pub fn add(
+        &mut self,
+        uri: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "EntryEdit")] edit: JsValue,
+    ) -> Result<String, Error> {
         let mut entry: Entry = tessera_core::otpauth::parse(uri)?.into();
         EntryEdit::from_js(edit)?.apply(&mut entry)?;
         let u = self.unlocked_mut()?;
@@ -319,7 +326,7 @@ impl Vault {
     /// Adds every credential of a paste or file: one `otpauth://` or `otpauth-migration://`
     /// URI per line (blank and `#` lines skipped). Returns `{added: [{id, line, index?}],
     /// failed: [{line, index?, error, message}]}`; one bad line does not stop the others.
-    #[wasm_bindgen(js_name = importText)]
+    #[wasm_bindgen(js_name = importText, unchecked_return_type = "ImportReport")]
     pub fn import_text(&mut self, text: &str) -> Result<JsValue, Error> {
         let items = tessera_core::import::read(text)?;
         let u = self.unlocked_mut()?;
@@ -355,7 +362,11 @@ impl Vault {
     /// Changes an entry's metadata (`{label, issuer, awsAccountId, awsAccountAlias,
     /// awsPrincipal: "root" | "iam_user" | null, iamUserName, rootEmail, deviceName, notes}`;
     /// an absent member is kept, `null` clears it). The seed and OTP parameters never change.
-    pub fn update(&mut self, id: &str, edit: JsValue) -> Result<(), Error> {
+    pub fn update(
+        &mut self,
+        id: &str,
+        #[wasm_bindgen(unchecked_param_type = "EntryEdit")] edit: JsValue,
+    ) -> Result<(), Error> {
         let edit = EntryEdit::from_js(edit)?;
         let u = self.unlocked_mut()?;
         let (eid, entry) = u.entry(id)?;
