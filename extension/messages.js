@@ -160,6 +160,8 @@ export const SCHEMAS = Object.freeze({
   [MSG.RESCAN]: { from: [BACKGROUND], payload: object({}) },
   [MSG.CLIPBOARD_CLEAR]: {
     from: [BACKGROUND],
+    // Received by Chrome's offscreen document only, never by a content script.
+    to: ['offscreen'],
     payload: object({ code: string(8, CODE_PATTERN), delayMs: integer(1000, 600_000) }),
   },
   [MSG.VAULT_STATUS]: { from: [EXTENSION], payload: object({}) },

@@ -13,6 +13,10 @@ local lines = {}
 local i = 0
 local token
 bad = 0
+ok = 0
+first_bad = 0
+ok = 0
+first_bad = 0
 
 function init(args)
   local dir = args[1]
@@ -31,11 +35,21 @@ function request()
 end
 
 function response(status)
-  if status ~= 200 then bad = bad + 1 end
+  if status == 200 then
+    ok = ok + 1
+  else
+    bad = bad + 1
+    if first_bad == 0 then first_bad = status end
+  end
 end
 
 function done(summary, latency, requests)
-  local total_bad = 0
-  for _, t in ipairs(threads) do total_bad = total_bad + t:get("bad") end
-  io.write(string.format("writes not answered 200: %d (bodies per thread: see writes-K.txt)\n", total_bad))
+  local total_ok, total_bad = 0, 0
+  for _, t in ipairs(threads) do
+    total_ok = total_ok + t:get("ok")
+    total_bad = total_bad + t:get("bad")
+    io.write(string.format("thread %d: %d writes acknowledged, %d refused (first refusal: %d)\n",
+      t:get("id"), t:get("ok"), t:get("bad"), t:get("first_bad")))
+  end
+  io.write(string.format("writes acknowledged: %d, refused: %d\n", total_ok, total_bad))
 end

@@ -8,7 +8,12 @@
 //! - `owner.txt`: the owner's session token.
 //!
 //! Run: `cargo run --release -p tessera-server --example bench_setup -- URL DATA_DIR OUT_DIR`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -186,10 +191,7 @@ async fn main() {
     for t in tasks {
         t.await.unwrap();
     }
-    println!(
-        "{vaults} vaults in {:.1} s",
-        t1.elapsed().as_secs_f64()
-    );
+    println!("{vaults} vaults in {:.1} s", t1.elapsed().as_secs_f64());
 
     // Each member's list ETag.
     let mut poll = String::new();
@@ -222,7 +224,11 @@ async fn main() {
         )
         .await;
         let meta = sealed.meta().to_bytes();
-        let grants: Vec<Vec<u8>> = sealed.grants().iter().map(|g| g.to_bytes().to_vec()).collect();
+        let grants: Vec<Vec<u8>> = sealed
+            .grants()
+            .iter()
+            .map(|g| g.to_bytes().to_vec())
+            .collect();
         let mut entries: Vec<(EntryId, Vec<u8>)> = sealed
             .entries()
             .iter()
@@ -242,13 +248,11 @@ async fn main() {
             let bytes: Vec<&Vec<u8>> = entries.iter().map(|(_, b)| b).collect();
             let body = snapshot_body(&open.id(), open.epoch(), &meta, &grants, &bytes);
             let seal = seal_body(open.key(), &body, &mut rng()).unwrap();
-            let json = json!({"base_version": 1 + n as i64, "put_entries": [b64(&e)], "seal": b64(&seal)});
+            let json =
+                json!({"base_version": 1 + n as i64, "put_entries": [b64(&e)], "seal": b64(&seal)});
             lines.push_str(&format!("{path}\t{json}\n"));
         }
         std::fs::write(format!("{out}/writes-{w}.txt"), lines).unwrap();
     }
-    println!(
-        "setup done in {:.1} s",
-        t0.elapsed().as_secs_f64()
-    );
+    println!("setup done in {:.1} s", t0.elapsed().as_secs_f64());
 }

@@ -106,6 +106,13 @@ describe('Tessera in Chromium', { skip }, () => {
     });
     const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
     extensionId = new URL(worker.url()).host;
+    // First run: the extension opens its options page (to create the vault). Wait for it, so it
+    // cannot take over a tab a test is navigating.
+    const firstRun = `chrome-extension://${extensionId}/options/options.html`;
+    for (let i = 0; i < 100 && !context.pages().some((p) => p.url() === firstRun); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(context.pages().some((p) => p.url() === firstRun), 'the options page opened on install');
     // Every web request is answered here: nothing reaches the network.
     await context.route(/^https?:\/\//, async (route) => {
       const request = route.request();

@@ -50,10 +50,9 @@ function asResponse(response) {
 const hrefOf = (page) => page.evaluate(() => location.href).catch(() => '');
 
 /**
- * Puppeteer's `browser.pages()` waits for a tab's navigation to end, and a tab the extension
- * navigates to a moz-extension:// page never reports that end over BiDi (Firefox logs
- * "notifyNavigationFailed"): asked too early, it hangs for its 30 s timeout. Asked once the
- * page has loaded, it answers at once.
+ * A tab the extension navigates to a moz-extension:// page makes Firefox's BiDi agent log
+ * "notifyNavigationFailed"; the tests give such a tab time to load before asking Puppeteer
+ * about it.
  */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));
 
@@ -65,14 +64,12 @@ describe('Tessera in Firefox', { skip }, () => {
   /** A tab whose every request is answered by the current fixture server. */
   async function webPage() {
     const page = await browser.newPage();
-    // BiDi does not always report the end of an intercepted navigation: go on at DOMContentLoaded.
-    page.setDefaultNavigationTimeout(10_000);
-    const goto = page.goto.bind(page);
-    page.goto = (url) => goto(url, { waitUntil: 'domcontentloaded' });
     await page.setRequestInterception(true);
-    page.on('request', (request) => {
+    page.on('request', async (request) => {
       if (!/^https?:/.test(request.url())) return request.continue();
-      return request.respond(asResponse(server.handle(request.url(), request.method(), request.postData() ?? null)));
+      // Over BiDi, postData() throws UnsupportedOperation; fetchPostData() reads the body.
+      const body = request.method() === 'POST' ? ((await request.fetchPostData()) ?? null) : null;
+      return request.respond(asResponse(server.handle(request.url(), request.method(), body)));
     });
     return page;
   }

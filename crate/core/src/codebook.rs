@@ -13,18 +13,21 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::block_api::HmacCore;
+use hmac::digest::block_api::{Buffer, EagerHash, FixedOutputCore, UpdateCore};
+use hmac::digest::{KeyInit, Output};
 
 use crate::entry::Entry;
 use crate::otp::{Algorithm, Code, OtpError, OtpKind, OtpParams};
 use crate::secret::{MAX_SECRET_LEN, SecretBytes};
 
-/// An HMAC keyed with one seed, ready to be cloned per code.
+/// An HMAC keyed with one seed, ready to be cloned per code. The block-level `HmacCore` (the
+/// two hash states after the key pads) rather than `Hmac`: cloning it copies no block buffer.
 #[derive(Clone)]
 enum KeyedMac {
-    Sha1(Hmac<sha1::Sha1>),
-    Sha256(Hmac<sha2::Sha256>),
-    Sha512(Hmac<sha2::Sha512>),
+    Sha1(HmacCore<sha1::Sha1>),
+    Sha256(HmacCore<sha2::Sha256>),
+    Sha512(HmacCore<sha2::Sha512>),
 }
 
 impl KeyedMac {
@@ -42,11 +45,22 @@ impl KeyedMac {
     fn truncated(&self, counter: u64) -> u32 {
         let msg = counter.to_be_bytes();
         match self {
-            Self::Sha1(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
-            Self::Sha256(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
-            Self::Sha512(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+            Self::Sha1(m) => truncate(&mac(m, &msg)),
+            Self::Sha256(m) => truncate(&mac(m, &msg)),
+            Self::Sha512(m) => truncate(&mac(m, &msg)),
         }
     }
+}
+
+/// `HMAC(K, msg)` from the keyed state: the same steps as `hmac::Hmac`'s `finalize`, without
+/// its buffered wrapper.
+fn mac<D: EagerHash>(keyed: &HmacCore<D>, msg: &[u8]) -> Output<HmacCore<D>> {
+    let mut core = keyed.clone();
+    let mut buffer = Buffer::<HmacCore<D>>::default();
+    buffer.digest_blocks(msg, |blocks| core.update_blocks(blocks));
+    let mut out = Output::<HmacCore<D>>::default();
+    core.finalize_fixed_core(&mut buffer, &mut out);
+    out
 }
 
 fn keyed<M: KeyInit>(key: &[u8]) -> M {

@@ -9,7 +9,10 @@ use serde_json::json;
 use sqlx::Row;
 use tessera_core::grant::{Grant, RecipientKind};
 
-use super::vaults::{access, active_member_fingerprint, bump, check_canonical, check_role, parse_seal, require, vault_exists};
+use super::vaults::{
+    access, active_member_fingerprint, bump, check_canonical, check_role, parse_seal, require,
+    vault_exists,
+};
 use super::{AppState, JsonBody, Member, b64, body_id, from_b64, hex, path_id};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};

@@ -9,7 +9,7 @@ use sqlx::Row;
 use tessera_core::keyring::PublicKeys;
 
 use super::auth::{check_label, parse_public_keys};
-use super::{AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, id16, path_id, rate_limit};
+use super::{AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, path_id, rate_limit};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, random, token_hash};

@@ -98,7 +98,11 @@ fn build() -> Routes {
             "/api/v1/members/{member_id}/revoke",
             post(revocations::revoke),
         )
-        .add("get", "/api/v1/revocations", get(revocations::list_revocations))
+        .add(
+            "get",
+            "/api/v1/revocations",
+            get(revocations::list_revocations),
+        )
         .add(
             "get",
             "/api/v1/revocations/{revocation_id}",

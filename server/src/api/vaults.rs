@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Digest;
 use sqlx::{AnyConnection, Row};
-use tessera_core::grant::{Grant, RecipientKind, RecoveryPublicKey};
+use tessera_core::grant::{RecipientKind, RecoveryPublicKey};
 use tessera_core::keyring::Fingerprint;
 use tessera_core::sync::{SNAPSHOT_SEAL_LEN, snapshot_body, snapshot_bytes};
 use tessera_core::vault::{MAX_ENTRIES, SealedEntry, SealedMeta, SealedVault};
