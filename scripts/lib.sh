@@ -39,3 +39,14 @@ ensure_node() {
     npm ci --no-audit --no-fund --loglevel=error
   fi
 }
+
+ensure_browsers() {
+  apt_install chromium firefox-esr
+}
+
+ensure_cargo_fuzz() {
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz (crates.io)"
+    cargo install cargo-fuzz --locked --quiet
+  fi
+}

@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 ensure_rust
 ensure_node
+ensure_browsers
 
 passed=0
 failed=0
@@ -25,9 +26,13 @@ step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D war
 step "clippy (wasm32)" cargo clippy -p tessera-core -p tessera-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 step "core builds for wasm32 without wasm deps" scripts/check-core-purity.sh
 step "rust tests" cargo test --workspace --locked
-step "build wasm package (cargo xtask dist)" cargo xtask dist
+step "JS lint (eslint)" npx eslint .
+step "build wasm package and extensions (cargo xtask dist)" cargo xtask dist
 step "wasm package tests (node)" node --test tests/wasm/
-if [ -x scripts/fuzz.sh ]; then step "fuzz (short runs)" scripts/fuzz.sh; fi
+step "extension unit tests (node)" node --test tests/extension/
+step "firefox extension lint (web-ext)" npx web-ext lint --source-dir dist/firefox
+step "browser end-to-end (chromium + firefox, built extension)" node --test --test-concurrency=1 tests/e2e/
+step "fuzz (short runs of every target)" scripts/fuzz.sh
 
 echo
 if [ "$failed" -ne 0 ]; then

@@ -64,7 +64,7 @@ export async function editInOptions(d, options) {
     await options.click(`${item} button[type="submit"]`);
     await d.waitFor(
       options,
-      ([name, field, value]) =>
+      ([name, _field, value]) =>
         [...document.querySelectorAll('.entry')].some(
           (e) => e.querySelector('.entry-name').textContent === name && e.querySelector('.entry-meta').textContent.includes(value),
         ),
