@@ -4,7 +4,7 @@
 //      entry payloads one by one (await per entry), each then parsed as a JS vault would
 //   3. Argon2id keyring unlock at the default parameters (64 MiB, 3 passes, 1 lane)
 //   4. wasm size, raw and gzipped
-// Usage: cargo xtask dist && node bench/wasm-bench.mjs [--quick]
+// Usage: cargo xtask dist && node --expose-gc bench/wasm-bench.mjs [--quick]
 // Figures and the machine they came from: docs/PERFORMANCE.md. Not a test: nothing here fails
 // on timing; it prints the ratios against the targets of issue 2 (section 8). Each wasm/peer pair
 // runs alternately in the same process, so load from other processes hits both alike.
@@ -60,6 +60,10 @@ async function time(fn, warm = 2, rounds = ROUNDS) {
   }
   return { ms: median(times), result };
 }
+/** With `node --expose-gc`: collect garbage between timed runs, so one side's garbage is not
+ * collected during the other side's measurement. */
+const collect = globalThis.gc ?? (() => {});
+
 /**
  * Runs `a` and `b` alternately (a, b, a, b, ...) after warm-ups, so that load from other
  * processes on a shared machine hits both alike; returns each one's median in ms.
@@ -74,9 +78,11 @@ async function compare(a, b, rounds = ROUNDS, warm = 2) {
   const ta = [];
   const tb = [];
   for (let i = 0; i < rounds; i++) {
+    collect();
     let t0 = performance.now();
     ra = await a();
     ta.push(performance.now() - t0);
+    collect();
     t0 = performance.now();
     rb = await b();
     tb.push(performance.now() - t0);
@@ -189,7 +195,7 @@ const codesRatio = r.codes.otpauth / r.codes.wasm;
 const openRatio = r.open.webcrypto / r.open.wasm;
 const ok = (pass) => (pass ? 'met' : 'MISSED');
 console.log(`Tessera wasm benchmark — ${new Date().toISOString()}`);
-console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}, ${os.platform()} ${os.arch()}`);
+console.log(`node ${process.version}${globalThis.gc ? ' --expose-gc' : ' (without --expose-gc: GC may land in either side)'}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}, ${os.platform()} ${os.arch()}`);
 console.log(`medians; each pair measured alternately in this process; ${N} entries (20-byte seeds, TOTP SHA1 6 digits 30 s)`);
 console.log('');
 console.log(`codes   wasm Vault.codes() batch       ${fmt(r.codes.wasm)}`);

@@ -1,5 +1,7 @@
 -- wrk script: sequential writes, one vault per wrk thread (run with -t N -c N so each thread has
 -- one connection and its PATCHes arrive in version order). Reads OUT/writes-K.txt for thread K.
+-- Once a thread has used all its bodies it repeats the last one, which the server refuses (409):
+-- size WRITES so that this does not happen within the duration (the refusals are printed).
 local threads = {}
 local counter = 0
 
@@ -10,11 +12,11 @@ function setup(thread)
 end
 
 local lines = {}
-local i = 0
+-- Advanced only on a 200: wrk calls request() once more in thread 1 to check the script, and
+-- with one connection per thread each response belongs to the last request.
+local i = 1
 local token
 bad = 0
-ok = 0
-first_bad = 0
 ok = 0
 first_bad = 0
 
@@ -28,7 +30,6 @@ function init(args)
 end
 
 function request()
-  i = i + 1
   local l = lines[math.min(i, #lines)]
   return wrk.format("PATCH", l.path,
     { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, l.body)
@@ -37,6 +38,7 @@ end
 function response(status)
   if status == 200 then
     ok = ok + 1
+    i = i + 1
   else
     bad = bad + 1
     if first_bad == 0 then first_bad = status end

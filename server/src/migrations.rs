@@ -5,7 +5,10 @@
 //! Booleans are `BIGINT` 0/1 and times are milliseconds since the Unix epoch, so the same rows
 //! decode the same way on both backends.
 
-pub const MIGRATIONS: &[(&str, &str)] = &[("initial schema", V1)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("initial schema", V1),
+    ("grants by member, ordered by vault", V2),
+];
 
 const V1: &str = r#"
 CREATE TABLE org (
@@ -136,4 +139,10 @@ CREATE TABLE rate_limits (
     window_start BIGINT NOT NULL,
     count BIGINT NOT NULL
 )
+"#;
+
+/// The vault list of a member reads its grants in vault order (the ETag hash is over that order).
+const V2: &str = r#"
+DROP INDEX grants_member;
+CREATE INDEX grants_member_vault ON grants (member_id, vault_id)
 "#;

@@ -435,7 +435,9 @@ async fn invites_confirmation_and_roles() {
         .await;
     assert_eq!((s, code(&v)), (StatusCode::GONE, "invite_expired"));
 
-    // Members list; roles changed by the owner only.
+    // Members list (signed-in members only); roles changed by the owner only.
+    let (s, v, _) = srv.call(Method::GET, "/api/v1/members", None, None).await;
+    assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
     let (s, v) = srv.get("/api/v1/members", &member.token).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["members"].as_array().unwrap().len(), 4);
@@ -718,6 +720,15 @@ async fn vaults_sync_writes_grants_and_rotation() {
 
     // Grants: bob gets `use`.
     let gpath = format!("{vpath}/grants");
+    let (s, v) = srv.get(&gpath, &bob.token).await;
+    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "not_granted"));
+    let (s, v) = srv
+        .get(
+            &format!("/api/v1/vaults/{}/grants", "cd".repeat(16)),
+            &owner.token,
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));
     let (gbytes, all) = grant_for(&open, &snap, &bob.kr);
     let entries: Vec<Vec<u8>> = snap.entries().iter().map(|e| e.to_bytes()).collect();
     let seal = b64(&reseal(&open, &snap, &entries, Some(&all)));

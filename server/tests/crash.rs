@@ -196,3 +196,58 @@ async fn two_instances_share_one_postgres_database() {
     assert_eq!(statuses, vec![200, 200, 200, 200, 429]);
     a.assert_log_clean();
 }
+
+/// Migrations: a database at schema 1 is brought to the current schema at start (and keeps its
+/// data); a database newer than the binary is refused and the server exits with an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrations_upgrade_and_refuse_a_newer_schema() {
+    let mut srv = Server::start(&[]).await;
+    let (owner, _) = srv.bootstrap().await;
+    srv.kill9();
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&srv.db_url).await.unwrap();
+    for sql in [
+        "DELETE FROM schema_migrations WHERE version = 2",
+        "DROP INDEX grants_member_vault",
+        "CREATE INDEX grants_member ON grants (member_id)",
+    ] {
+        sqlx::query(sql).execute(&db).await.unwrap();
+    }
+    srv.spawn().await;
+    assert!(srv.log().contains("applied migration version=2"));
+    let token = srv.sign_in(&owner.kr, &owner.id).await;
+    let (s, _) = srv.get("/api/v1/members/me", &token).await;
+    assert_eq!(s, StatusCode::OK, "data kept across the upgrade");
+    let versions: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(&db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("version").unwrap())
+        .collect();
+    assert_eq!(versions, vec![1, 2]);
+
+    srv.kill9();
+    sqlx::query(
+        "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (99, 'future', 0)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera-server"))
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{}", srv.port),
+            "--data-dir",
+            srv.data_dir.to_str().unwrap(),
+            "--database-url",
+            &srv.db_url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer than this server knows"), "{err}");
+    srv.assert_log_clean();
+}

@@ -208,8 +208,9 @@ test('keyring: seal with Argon2id, header, unlock, wrong passphrase, lock', () =
 
   unlocked.lock();
   assert.equal(unlocked.locked, true);
-  assert.throws(() => unlocked.publicKeys(), { code: 'vault_locked' });
-  assert.throws(() => Vault.open(vault.seal([keyring.publicKeys()]), unlocked), { code: 'vault_locked' });
+  assert.throws(() => unlocked.publicKeys(), { code: 'keyring_locked' });
+  assert.throws(() => unlocked.seal('x'), { code: 'keyring_locked' });
+  assert.throws(() => Vault.open(vault.seal([keyring.publicKeys()]), unlocked), { code: 'keyring_locked' });
   for (const o of [keyring, unlocked, vault, v2]) o.free();
 });
 

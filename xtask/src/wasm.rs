@@ -66,7 +66,7 @@ fn check_target() -> Result<()> {
 }
 
 fn cargo_build(root: &Path) -> Result<PathBuf> {
-    println!("==> cargo build -p {CRATE} --target {TARGET} --profile {PROFILE}");
+    println!("==> cargo build -p {CRATE} --target {TARGET} --profile {PROFILE} --locked");
     let status = Command::new(cargo())
         .current_dir(root)
         .args([
@@ -77,6 +77,8 @@ fn cargo_build(root: &Path) -> Result<PathBuf> {
             TARGET,
             "--profile",
             PROFILE,
+            // `cargo xtask` itself has already resolved Cargo.lock; the package is built from it.
+            "--locked",
         ])
         .status()
         .context("running cargo build")?;

@@ -18,9 +18,14 @@ impl Error {
         }
     }
 
-    /// The vault was locked (or its key material dropped): unlock or open it again.
+    /// The vault was locked (its seeds and key wiped): open it again.
     pub fn locked() -> Self {
         Self::new("vault_locked", "the vault is locked")
+    }
+
+    /// The keyring was locked (its secret keys wiped): unlock it again.
+    pub fn keyring_locked() -> Self {
+        Self::new("keyring_locked", "the keyring is locked")
     }
 
     /// A JS argument of the wrong shape (for example a non-integer time).

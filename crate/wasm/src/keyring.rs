@@ -40,7 +40,7 @@ pub struct Keyring {
 
 impl Keyring {
     pub(crate) fn core(&self) -> Result<&core_keyring::Keyring, Error> {
-        self.inner.as_ref().ok_or_else(Error::locked)
+        self.inner.as_ref().ok_or_else(Error::keyring_locked)
     }
 }
 
@@ -97,7 +97,7 @@ impl Keyring {
         Ok(self.core()?.public().to_bytes().to_vec())
     }
 
-    /// Wipes the secret keys now; later calls throw `vault_locked`.
+    /// Wipes the secret keys now; later calls throw `keyring_locked`.
     pub fn lock(&mut self) {
         self.inner = None;
     }

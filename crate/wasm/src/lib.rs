@@ -3,8 +3,9 @@
 //!
 //! - Every error reaches JS as an `Error` whose `code` is the core error's stable code string
 //!   (`otpauth_bad_secret`, `keyring_wrong_passphrase_or_tampered`, ...) and whose `message` is
-//!   human text without secrets. Codes of this layer: `vault_locked` (a locked `Vault` or
-//!   `Keyring`), `bad_argument` (a JS value of the wrong shape), `entry_not_found`.
+//!   human text without secrets. Codes of this layer: `vault_locked` (a locked `Vault`),
+//!   `keyring_locked` (a locked `Keyring`), `bad_argument` (a JS value of the wrong shape),
+//!   `entry_not_found`, and `internal` (a JSON conversion failed: a bug, never expected).
 //! - Seeds and keys stay in wasm memory: `Keyring` and `Vault` are handles, wiped by `lock()`
 //!   and by `free()`. Only `Vault.exportUri()` and `Vault.revealSecret()` return a seed.
 //! - Time comes from JS (`unixTime` in seconds, e.g. `Date.now() / 1000`); `nowSeconds()` reads

@@ -13,7 +13,10 @@ use crate::time::unix_seconds;
 ///
 /// For lists use a `Vault` and its batch `codes()`: this parses and decodes per call.
 #[wasm_bindgen(js_name = codeFromUri)]
-pub fn code_from_uri(uri: &str, #[wasm_bindgen(js_name = unixTime)] unix_time: f64) -> Result<String, Error> {
+pub fn code_from_uri(
+    uri: &str,
+    #[wasm_bindgen(js_name = unixTime)] unix_time: f64,
+) -> Result<String, Error> {
     let time = unix_seconds(unix_time)?;
     let parsed = OtpAuth::parse(uri)?;
     Ok(Generator::new(&parsed.secret, &parsed.params)?

@@ -268,7 +268,11 @@ impl Vault {
     /// An entry whose parameters this build cannot compute gives `""`. Throws `entry_not_found`
     /// for an unknown id.
     #[wasm_bindgen(unchecked_return_type = "string[]")]
-    pub fn codes(&self, #[wasm_bindgen(js_name = unixTime)] unix_time: f64, ids: Option<Vec<String>>) -> Result<js_sys::Array, Error> {
+    pub fn codes(
+        &self,
+        #[wasm_bindgen(js_name = unixTime)] unix_time: f64,
+        ids: Option<Vec<String>>,
+    ) -> Result<js_sys::Array, Error> {
         let time = unix_seconds(unix_time)?;
         let u = self.unlocked()?;
         // All codes go out as ONE string, split into an array by JS's own `split`: two
@@ -298,7 +302,11 @@ impl Vault {
 
     /// The code of entry `id` at `unixTime`. Throws `entry_not_found` or the entry's `otp_*`
     /// error when this build cannot compute it.
-    pub fn code(&self, id: &str, #[wasm_bindgen(js_name = unixTime)] unix_time: f64) -> Result<String, Error> {
+    pub fn code(
+        &self,
+        id: &str,
+        #[wasm_bindgen(js_name = unixTime)] unix_time: f64,
+    ) -> Result<String, Error> {
         let time = unix_seconds(unix_time)?;
         let u = self.unlocked()?;
         match u.book.code(u.index(id)?, time) {

@@ -220,37 +220,47 @@ pub(crate) async fn list(
     me: Member,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    // The ETag is a hash of (vault, version, role) only, so an unchanged list (the common poll)
+    // is answered 304 from this light query, before any envelope is read.
+    let mut rtx = state.store.begin_read().await?;
     let rows = sqlx::query(
-        "SELECT v.id, v.epoch, v.version, v.rotation_required, g.role, e.sealed FROM grants g \
-         JOIN vaults v ON v.id = g.vault_id \
-         LEFT JOIN envelopes e ON e.vault_id = v.id AND e.kind = 1 AND e.fingerprint = $2 \
-         WHERE g.member_id = $1 ORDER BY v.id",
+        "SELECT g.vault_id, g.role, v.version FROM grants g JOIN vaults v ON v.id = g.vault_id \
+         WHERE g.member_id = $1 ORDER BY g.vault_id",
     )
     .bind(me.id.to_vec())
-    .bind(me.public_keys.fingerprint().0.to_vec())
-    .fetch_all(state.store.reader())
+    .fetch_all(&mut *rtx)
     .await?;
     let mut h = sha2::Sha256::new();
-    let mut vaults = Vec::with_capacity(rows.len());
     for r in &rows {
-        let id: Vec<u8> = r.try_get("id")?;
-        let version: i64 = r.try_get("version")?;
-        let role: String = r.try_get("role")?;
-        h.update(&id);
-        h.update(version.to_be_bytes());
-        h.update(role.as_bytes());
-        vaults.push(json!({
-            "vault_id": hex(&id),
-            "epoch": r.try_get::<i64, _>("epoch")?,
-            "version": version,
-            "role": role,
-            "rotation_required": r.try_get::<i64, _>("rotation_required")? != 0,
-            "grant": r.try_get::<Option<Vec<u8>>, _>("sealed")?.map(|g| b64(&g)),
-        }));
+        h.update(r.try_get::<Vec<u8>, _>("vault_id")?);
+        h.update(r.try_get::<i64, _>("version")?.to_be_bytes());
+        h.update(r.try_get::<String, _>("role")?.as_bytes());
     }
     let tag = etag(&format!("l-{}", hex(&h.finalize()[..16])));
     if not_modified(&headers, &tag) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
+    }
+    let rows = sqlx::query(
+        "SELECT g.vault_id, g.role, v.epoch, v.version, v.rotation_required, e.sealed \
+         FROM grants g JOIN vaults v ON v.id = g.vault_id \
+         LEFT JOIN envelopes e ON e.vault_id = g.vault_id AND e.kind = 1 AND e.fingerprint = $2 \
+         WHERE g.member_id = $1 ORDER BY g.vault_id",
+    )
+    .bind(me.id.to_vec())
+    .bind(me.public_keys.fingerprint().0.to_vec())
+    .fetch_all(&mut *rtx)
+    .await?;
+    rtx.commit().await?;
+    let mut vaults = Vec::with_capacity(rows.len());
+    for r in &rows {
+        vaults.push(json!({
+            "vault_id": hex(&r.try_get::<Vec<u8>, _>("vault_id")?),
+            "epoch": r.try_get::<i64, _>("epoch")?,
+            "version": r.try_get::<i64, _>("version")?,
+            "role": r.try_get::<String, _>("role")?,
+            "rotation_required": r.try_get::<i64, _>("rotation_required")? != 0,
+            "grant": r.try_get::<Option<Vec<u8>>, _>("sealed")?.map(|g| b64(&g)),
+        }));
     }
     Ok(with_etag(
         axum::Json(json!({ "vaults": vaults })).into_response(),
@@ -476,22 +486,31 @@ pub(crate) async fn fetch(
     let mut rtx = state.store.begin_read().await?;
     let role = match access(&mut rtx, &vault, &me.id).await? {
         Some(r) => r,
-        None if me.role == super::OrgRole::Owner && vault_exists(&mut rtx, &vault).await? => {
-            "recovery".to_owned()
+        None if !vault_exists(&mut rtx, &vault).await? => {
+            return Err(ApiError::not_found("not_found", "no such vault"));
         }
+        None if me.role == super::OrgRole::Owner => "recovery".to_owned(),
         None => {
-            require(&mut rtx, &vault, &me, false).await?;
-            return Err(ApiError::internal());
+            return Err(ApiError::forbidden(
+                "not_granted",
+                "you hold no grant on this vault",
+            ));
         }
     };
+    // The version alone decides a 304, before the snapshot is assembled.
+    let version: i64 = sqlx::query("SELECT version FROM vaults WHERE id = $1")
+        .bind(vault.to_vec())
+        .fetch_one(&mut *rtx)
+        .await?
+        .try_get("version")?;
+    let tag = etag(&format!("v{version}-{role}"));
+    if not_modified(&headers, &tag) {
+        return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
+    }
     let snap = load_snapshot(&mut rtx, &vault)
         .await?
         .ok_or_else(|| ApiError::not_found("not_found", "no such vault"))?;
     rtx.commit().await?;
-    let tag = etag(&format!("v{}-{}", snap.version, role));
-    if not_modified(&headers, &tag) {
-        return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
-    }
     let mut tx = state.store.begin().await?;
     let action = if role == "recovery" {
         "recovery.use"
