@@ -9,7 +9,10 @@
 //   Chrome:  background.service_worker + type "module" (as in the source).
 //   Firefox: background.scripts + type "module" (Firefox MV3 runs an event page, not a service
 //            worker), and browser_specific_settings.gecko: id, strict_min_version 140.0 (the
-//            first with data_collection_permissions), data_collection_permissions required none.
+//            first with data_collection_permissions), data_collection_permissions required none;
+//            browser_specific_settings.gecko_android.strict_min_version 142.0 (Firefox for Android
+//            has data_collection_permissions from 142; without it web-ext lint warns
+//            KEY_FIREFOX_ANDROID_UNSUPPORTED_BY_MIN_VERSION).
 //            The `offscreen` permission is Chrome's only (Firefox warns on it): Chrome's service
 //            worker clears the clipboard through an offscreen document, Firefox's event page
 //            does it itself.
@@ -25,6 +28,9 @@ export const GECKO = Object.freeze({
   strict_min_version: '140.0',
   data_collection_permissions: { required: ['none'] },
 });
+
+/** Firefox for Android: the first version with data_collection_permissions. */
+export const GECKO_ANDROID = Object.freeze({ strict_min_version: '142.0' });
 
 /** Permissions Firefox does not know (it warns on them): Chrome's offscreen documents. */
 export const CHROME_ONLY_PERMISSIONS = Object.freeze(['offscreen']);
@@ -51,7 +57,10 @@ export function firefoxManifest(source) {
   const script = backgroundScript(source);
   const manifest = structuredClone(source);
   manifest.background = { scripts: [script], type: 'module' };
-  manifest.browser_specific_settings = { gecko: structuredClone(GECKO) };
+  manifest.browser_specific_settings = {
+    gecko: structuredClone(GECKO),
+    gecko_android: structuredClone(GECKO_ANDROID),
+  };
   manifest.permissions = manifest.permissions.filter((p) => !CHROME_ONLY_PERMISSIONS.includes(p));
   return manifest;
 }

@@ -78,6 +78,9 @@ test('Firefox gets background scripts and gecko settings', () => {
       strict_min_version: '140.0',
       data_collection_permissions: { required: ['none'] },
     },
+    // Firefox for Android reads data_collection_permissions from 142 (web-ext lint warns
+    // KEY_FIREFOX_ANDROID_UNSUPPORTED_BY_MIN_VERSION with an older or absent Android minimum).
+    gecko_android: { strict_min_version: '142.0' },
   });
   assert.deepEqual(GECKO, firefox.browser_specific_settings.gecko);
   assert.deepEqual(
