@@ -24,9 +24,11 @@ import {
   fromBase64,
   importCliVault,
   lock,
+  mayManage,
   openVault,
   requireVault,
   rescheduleAutoLock,
+  revealEntry,
   saveVault,
   unlockVault,
   vaultState,
@@ -59,7 +61,9 @@ const handlers = {
   },
   [MSG.VAULT_IMPORT_CLI]: (m) =>
     importCliVault(fromBase64(m.keyring), fromBase64(m.vault), m.passphrase),
-  [MSG.ENTRIES_LIST]: async () => ({ entries: (await requireVault()).list() }),
+  [MSG.ENTRIES_LIST]: async () => ({
+    entries: (await requireVault()).list().map((info) => ({ ...info, manage: mayManage(info) })),
+  }),
   [MSG.ENTRIES_CODES]: async (m) => {
     const vault = await requireVault();
     const time = Date.now() / 1000;
@@ -92,6 +96,11 @@ const handlers = {
     const { clipboardClearSeconds } = await getSettings();
     await clearClipboardLater(vault, m.id, clipboardClearSeconds, code, sender);
     return { ok: true };
+  },
+  [MSG.ENTRY_REVEAL]: async (m) => {
+    const revealed = await revealEntry(m.id);
+    await logUse(m.id, ACTIONS.REVEAL, '');
+    return revealed;
   },
   [MSG.FILL_ACTIVE_TAB]: (m) => fillActiveTab(m.id),
   [MSG.ACTIVE_TAB_STATE]: () => activeTabState(),

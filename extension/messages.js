@@ -36,6 +36,7 @@ export const MSG = Object.freeze({
   ENTRY_UPDATE: 'tessera:entry-update',
   ENTRY_DELETE: 'tessera:entry-delete',
   ENTRY_COPIED: 'tessera:entry-copied',
+  ENTRY_REVEAL: 'tessera:entry-reveal',
   FILL_ACTIVE_TAB: 'tessera:fill-active-tab',
   ACTIVE_TAB_STATE: 'tessera:active-tab-state',
   SETTINGS_GET: 'tessera:settings-get',
@@ -194,6 +195,8 @@ export const SCHEMAS = Object.freeze({
   [MSG.ENTRY_UPDATE]: { from: [EXTENSION], payload: object({ id: entryId(), edit: entryEdit }) },
   [MSG.ENTRY_DELETE]: { from: [EXTENSION], payload: object({ id: entryId() }) },
   [MSG.ENTRY_COPIED]: { from: [EXTENSION], payload: object({ id: entryId() }) },
+  // The seed of an entry the member may manage (the options page's "Reveal"); logged as `reveal`.
+  [MSG.ENTRY_REVEAL]: { from: [EXTENSION], payload: object({ id: entryId() }) },
   [MSG.FILL_ACTIVE_TAB]: {
     from: [EXTENSION, BACKGROUND],
     payload: object({ id: string(LIMITS.ID, ID_PATTERN) }, ['id']),

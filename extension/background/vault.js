@@ -87,7 +87,15 @@ export async function openVault({ touch = true } = {}) {
     });
     await restoring;
   }
-  if (open && touch) await touchSession();
+  if (open) {
+    // The deadline is checked on every use too: the alarm may come late (a sleeping machine).
+    const saved = session() ? await readSession() : { lockAt: Infinity };
+    if (!saved || Date.now() >= saved.lockAt) {
+      await lock();
+      return null;
+    }
+    if (touch) await touchSession(saved);
+  }
   return open?.vault ?? null;
 }
 
@@ -137,9 +145,7 @@ async function startSession({ publicKeys, vaultKey }) {
   await ext.alarms.create(AUTOLOCK_ALARM, { when: lockAt });
 }
 
-async function touchSession() {
-  const saved = await readSession();
-  if (!saved) return;
+async function touchSession(saved) {
   const minutes = (await getSettings()).autoLockMinutes;
   const lockAt = Date.now() + minutes * 60_000;
   if (lockAt - saved.lockAt < TOUCH_GRANULARITY_MS) return;
@@ -215,6 +221,24 @@ export async function unlockVault(passphrase) {
     passphrase,
   });
   await startSession(opened);
+}
+
+/**
+ * Whether the member may manage entry `info` (see its seed, change it). The extension holds only
+ * the member's personal vault today, and a personal vault's owner manages all of it; a team vault
+ * (issue 4) will answer from the member's grant here, the one place the pages and the reveal
+ * handler ask.
+ */
+export function mayManage(_info) {
+  return true;
+}
+
+/** The seed of entry `id`, for a member who may manage it; throws `entry_not_found`, `forbidden`. */
+export async function revealEntry(id) {
+  const vault = await requireVault();
+  const info = vault.get(id);
+  if (!mayManage(info)) throw codedError('forbidden', 'this entry is not yours to manage');
+  return { secret: vault.revealSecret(id), uri: vault.exportUri(id) };
 }
 
 /** Seals the open vault again and stores it (after any change). */

@@ -1,5 +1,5 @@
 // The options page: create/unlock, add entries (paste, QR image), import the CLI's vault home,
-// edit and delete entries, settings.
+// edit, reveal and delete entries, the local use log, settings.
 import { nativeQrDetector } from '../browser.js';
 import { MSG } from '../messages.js';
 import { describeError, send } from '../pages/api.js';
@@ -24,6 +24,7 @@ async function start() {
   $('vault-summary').textContent = `Unlocked: ${size} entries.`;
   await loadEntries();
   await loadSettings();
+  await loadUseLog();
 }
 
 // ---- entries ---------------------------------------------------------------------------------
@@ -67,6 +68,13 @@ function renderEntries() {
       });
       form.addEventListener('submit', (event) => saveEntry(event, e, form, item));
       item.querySelector('.entry-delete').addEventListener('click', () => deleteEntry(e));
+      const reveal = item.querySelector('.entry-reveal');
+      if (e.manage) {
+        reveal.setAttribute('aria-label', `Reveal the seed of ${e.label}`);
+        reveal.addEventListener('click', () => toggleSecret(e, item));
+      } else {
+        reveal.remove();
+      }
       return item;
     }),
   );
@@ -87,6 +95,27 @@ async function saveEntry(event, entry, form, item) {
   try {
     await send(MSG.ENTRY_UPDATE, { id: entry.id, edit });
     await loadEntries();
+  } catch (error) {
+    item.querySelector('.entry-status').textContent = describeError(error);
+  }
+}
+
+/** Shows the seed (and its otpauth URI) of an entry the member manages; logged as `reveal`. */
+async function toggleSecret(entry, item) {
+  const box = item.querySelector('.entry-secret');
+  const button = item.querySelector('.entry-reveal');
+  if (!box.classList.contains('hidden')) {
+    box.querySelector('code').textContent = '';
+    box.classList.add('hidden');
+    button.textContent = 'Reveal seed';
+    return;
+  }
+  try {
+    const { secret } = await send(MSG.ENTRY_REVEAL, { id: entry.id });
+    box.querySelector('code').textContent = secret;
+    box.classList.remove('hidden');
+    button.textContent = 'Hide seed';
+    await loadUseLog();
   } catch (error) {
     item.querySelector('.entry-status').textContent = describeError(error);
   }
@@ -174,6 +203,36 @@ async function importCli() {
   }
 }
 
+// ---- use log ------------------------------------------------------------------------------------
+
+/** Rows shown, newest first. */
+const LOG_SHOWN = 200;
+
+async function loadUseLog() {
+  const { log } = await send(MSG.USE_LOG_GET);
+  const labels = new Map(entries.map((e) => [e.id, e.label]));
+  const cell = (text) => Object.assign(document.createElement('td'), { textContent: text });
+  $('use-log').tBodies[0].replaceChildren(
+    ...log
+      .slice(-LOG_SHOWN)
+      .reverse()
+      .map((use) => {
+        const row = document.createElement('tr');
+        row.className = 'use';
+        row.dataset.action = use.action;
+        const time = document.createElement('time');
+        time.dateTime = new Date(use.time).toISOString();
+        time.textContent = new Date(use.time).toLocaleString();
+        const when = document.createElement('td');
+        when.append(time);
+        row.append(cell(labels.get(use.entry) ?? '(deleted entry)'), cell(use.action), cell(use.host || '—'), when);
+        return row;
+      }),
+  );
+  $('log-status').textContent =
+    log.length === 0 ? 'No uses yet.' : `${log.length} uses${log.length > LOG_SHOWN ? `; the latest ${LOG_SHOWN} shown` : ''}.`;
+}
+
 // ---- settings ----------------------------------------------------------------------------------
 
 async function loadSettings() {
@@ -200,6 +259,11 @@ $('settings-form').addEventListener('submit', async (event) => {
 });
 
 $('import-submit').addEventListener('click', importText);
+$('log-refresh').addEventListener('click', () => {
+  loadUseLog().catch((error) => {
+    $('log-status').textContent = describeError(error);
+  });
+});
 $('cli-submit').addEventListener('click', importCli);
 $('entries-search').addEventListener('input', renderEntries);
 $('lock').addEventListener('click', async () => {

@@ -21,6 +21,7 @@ export function describeError(error) {
     vault_none: 'There is no vault yet.',
     'not-sign-in': 'The active tab is not an AWS sign-in page.',
     entry_not_found: 'That entry no longer exists.',
+    forbidden: 'Only a member who manages this entry may do that.',
     bad_argument: 'Some value is not valid.',
   };
   return known[code] ?? `Failed (${code}).`;

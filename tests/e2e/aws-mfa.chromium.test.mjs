@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
-import { ENTRIES, PASSPHRASE, codeAt } from './support/entries.mjs';
+import { ENTRIES, PASSPHRASE, QR_ENTRY, codeAt, codesBetween } from './support/entries.mjs';
+import { blankPng, qrPng } from './support/images.mjs';
 import {
   assertNothingHappens,
   chooserFlow,
@@ -79,14 +80,47 @@ async function chooserButtons(page) {
 const keyOfLabel = (label) =>
   Object.entries(ENTRIES).find(([, e]) => label.split(' · ')[0] === e.name)?.[0];
 
+/** Sets one numeric setting in the options page and saves. */
+async function saveNumberSetting(options, selector, value) {
+  await d.visible(options, selector);
+  await options.fill(selector, String(value));
+  await options.evaluate(() => {
+    document.querySelector('#settings-status').textContent = '';
+  });
+  await options.click('#settings-form button[type="submit"]');
+  await d.waitFor(options, () => document.querySelector('#settings-status').textContent === 'Saved.');
+}
+
+/** The text on the clipboard, read by an extension page (clipboardRead). */
+async function clipboardText(page) {
+  await page.bringToFront();
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** Waits until `predicate(clipboard text)` holds; returns the text. */
+async function waitForClipboard(page, predicate, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await clipboardText(page);
+    if (predicate(text)) return text;
+    if (Date.now() > end) assert.fail(`clipboard still ${JSON.stringify(text)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** An extension page's view of the vault, through the real message (as the popup asks). */
+const vaultStatus = (page) =>
+  page.evaluate(() => chrome.runtime.sendMessage({ type: 'tessera:vault-status' }));
+
 describe('Tessera in Chromium', { skip }, () => {
   let profileDir;
   let context;
   let extensionId;
   let server = createFixtureServer({ ui: 'legacy-iam' });
+  const suiteStart = Date.now();
 
-  before(async () => {
-    profileDir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
+  /** Chromium with the extension, on `profileDir`; answers every web request from `server`. */
+  async function launch() {
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -106,6 +140,16 @@ describe('Tessera in Chromium', { skip }, () => {
     });
     const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
     extensionId = new URL(worker.url()).host;
+    // Every web request is answered here: nothing reaches the network.
+    await context.route(/^https?:\/\//, async (route) => {
+      const request = route.request();
+      await route.fulfill(asFulfilled(server.handle(request.url(), request.method(), request.postData())));
+    });
+  }
+
+  before(async () => {
+    profileDir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
+    await launch();
     // First run: the extension opens its options page (to create the vault). Wait for it, so it
     // cannot take over a tab a test is navigating.
     const firstRun = `chrome-extension://${extensionId}/options/options.html`;
@@ -113,11 +157,6 @@ describe('Tessera in Chromium', { skip }, () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.ok(context.pages().some((p) => p.url() === firstRun), 'the options page opened on install');
-    // Every web request is answered here: nothing reaches the network.
-    await context.route(/^https?:\/\//, async (route) => {
-      const request = route.request();
-      await route.fulfill(asFulfilled(server.handle(request.url(), request.method(), request.postData())));
-    });
   });
 
   after(async () => {
@@ -282,6 +321,37 @@ describe('Tessera in Chromium', { skip }, () => {
     await popup.close();
   });
 
+  test('a copied code leaves the clipboard after the set delay, unless something else was copied', async () => {
+    const options = await extensionPage('options/options.html');
+    await saveNumberSetting(options, '#clipboard-seconds', 5);
+    const popup = await extensionPage('popup/popup.html');
+    await d.visible(popup, '#search');
+    await popup.type('#search', 'bob');
+    await d.waitFor(popup, () => /^\d{6}/.test(document.querySelector('.row .code')?.textContent ?? ''));
+    await popup.evaluate(() => navigator.clipboard.writeText('before'));
+
+    // 1. Copied and left alone: cleared after about 5 s, not before.
+    const copiedAt = Date.now();
+    await popup.click('.row');
+    const code = await waitForClipboard(popup, (text) => /^\d{6}$/.test(text), 5000);
+    assert.ok(codesBetween(ENTRIES.bob, copiedAt - 1000, Date.now()).has(code), 'bob’s code was copied');
+    await waitForClipboard(popup, (text) => text !== code, 12_000);
+    const clearedAfter = Date.now() - copiedAt;
+    assert.equal(await clipboardText(popup), '', 'the clipboard was emptied');
+    assert.ok(clearedAfter >= 4500, `cleared after ${clearedAfter} ms, not before the 5 s setting`);
+
+    // 2. Copied, then the user copies something else: that is left alone.
+    await popup.click('.row');
+    await waitForClipboard(popup, (text) => /^\d{6}$/.test(text), 5000);
+    await popup.evaluate(() => navigator.clipboard.writeText('the user’s own text'));
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    assert.equal(await clipboardText(popup), 'the user’s own text');
+
+    await saveNumberSetting(options, '#clipboard-seconds', 30);
+    await popup.close();
+    await options.close();
+  });
+
   test('the vault survives the service worker being stopped', async () => {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -293,6 +363,97 @@ describe('Tessera in Chromium', { skip }, () => {
     await legacyIam(d, page);
     assert.deepEqual((await filledCode(d, page, from)).owners, ['alice']);
     await page.close();
+  });
+
+  test('a QR code image file adds its entry; an image without one adds nothing', async () => {
+    const options = await extensionPage('options/options.html');
+    await d.visible(options, '#entries .entry');
+    const before = await options.$$eval('#entries .entry', (items) => items.length);
+    await options.setInputFiles('#qr-file', { name: 'blank.png', mimeType: 'image/png', buffer: await blankPng() });
+    await d.waitFor(options, () => /No QR code found/.test(document.querySelector('#import-status').textContent));
+    assert.equal(await options.inputValue('#import-text'), '', 'nothing was put up for import');
+    await options.setInputFiles('#qr-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
+    await d.waitFor(options, () => /could not be read as an image/.test(document.querySelector('#import-status').textContent));
+    assert.equal(await options.$$eval('#entries .entry', (items) => items.length), before, 'nothing added');
+
+    await options.setInputFiles('#qr-file', { name: 'qr.png', mimeType: 'image/png', buffer: await qrPng(QR_ENTRY.uri) });
+    await d.waitFor(options, () => /QR code read/.test(document.querySelector('#import-status').textContent));
+    assert.equal(await options.inputValue('#import-text'), QR_ENTRY.uri);
+    await options.click('#import-submit');
+    await d.waitFor(options, () => /Added 1, failed 0/.test(document.querySelector('#import-status').textContent));
+    await d.visible(options, `#entries .entry[data-label="${QR_ENTRY.name}"]`);
+    const id = await options.getAttribute(`#entries .entry[data-label="${QR_ENTRY.name}"]`, 'data-id');
+    const code = await options.evaluate(
+      (ids) => chrome.runtime.sendMessage({ type: 'tessera:entries-codes', ids }),
+      [id],
+    );
+    assert.equal(code.codes[0], codeAt(QR_ENTRY, code.time), 'the entry has the seed in the QR code');
+    await options.close();
+  });
+
+  test('reveal shows the seed and is logged; the options page lists the use log', async () => {
+    const options = await extensionPage('options/options.html');
+    const item = `#entries .entry[data-label="${ENTRIES.bob.name}"]`;
+    await d.visible(options, `${item} .entry-reveal`);
+    await options.click(`${item} .entry-reveal`);
+    await d.visible(options, `${item} .entry-secret code`);
+    assert.equal(await options.textContent(`${item} .entry-secret code`), ENTRIES.bob.secret);
+    await d.waitFor(options, () => document.querySelector('#use-log tbody tr')?.dataset.action === 'reveal');
+    const rows = await options.$$eval('#use-log tbody tr', (trs) =>
+      trs.map((tr) => [...tr.cells].map((c) => c.textContent)),
+    );
+    // Newest first: the reveal just made, by bob's entry, on no host.
+    assert.deepEqual(rows[0].slice(0, 3), [ENTRIES.bob.name, 'reveal', '—']);
+    assert.ok(rows.some(([label, action]) => label === ENTRIES.bob.name && action === 'copy'), 'the popup’s copies');
+    assert.ok(
+      rows.some(([label, action, host]) => label === ENTRIES.alice.name && action === 'fill' && /(^|\.)signin\.aws\.amazon\.com$/.test(host)),
+      'the fills, with the sign-in host',
+    );
+    const times = await options.$$eval('#use-log tbody time', (ts) => ts.map((t) => Date.parse(t.dateTime)));
+    assert.equal(times.length, rows.length, 'each use has its time');
+    assert.ok(times.every((t) => t >= suiteStart && t <= Date.now()), 'times from this run');
+    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+    // Hide clears the seed from the page.
+    await options.click(`${item} .entry-reveal`);
+    assert.equal(await options.textContent(`${item} .entry-secret code`), '');
+    await options.close();
+  });
+
+  test('auto-lock: the idle setting arms the alarm, the alarm locks, and so does an expired deadline', async () => {
+    const options = await extensionPage('options/options.html');
+    await saveNumberSetting(options, '#auto-lock', 1);
+    const alarm = await options.evaluate(() => chrome.alarms.get('tessera-autolock'));
+    const inMs = alarm.scheduledTime - Date.now();
+    assert.ok(inMs > 50_000 && inMs <= 60_000, `the alarm is a minute away (${inMs} ms)`);
+    // The browser fires the same alarm now rather than in a minute: the background's own listener locks.
+    await options.evaluate(() => chrome.alarms.create('tessera-autolock', { when: Date.now() + 200 }));
+    await d.waitFor(options, () => chrome.storage.session.get('session').then((s) => !s.session), undefined, 10_000);
+    assert.equal((await vaultStatus(options)).state, 'locked');
+    await options.reload();
+    await d.visible(options, '#unlock-passphrase');
+    await options.type('#unlock-passphrase', PASSPHRASE);
+    await options.click('#unlock-submit');
+    await d.visible(options, '#entries .entry', 60_000);
+    assert.equal((await vaultStatus(options)).state, 'unlocked');
+
+    // A deadline that passed while the worker was stopped (no alarm ran): the next use locks.
+    await options.evaluate(async () => {
+      const { session } = await chrome.storage.session.get('session');
+      await chrome.storage.session.set({ session: { ...session, lockAt: Date.now() - 1 } });
+    });
+    const cdp = await context.newCDPSession(options);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+    assert.equal((await vaultStatus(options)).state, 'locked');
+
+    await options.reload();
+    await d.visible(options, '#unlock-passphrase');
+    await options.type('#unlock-passphrase', PASSPHRASE);
+    await options.click('#unlock-submit');
+    await d.visible(options, '#entries .entry', 60_000);
+    await saveNumberSetting(options, '#auto-lock', 15);
+    await options.close();
   });
 
   test('lock: nothing is filled; unlock in the popup fills the waiting tab', async () => {
@@ -316,5 +477,16 @@ describe('Tessera in Chromium', { skip }, () => {
     assert.deepEqual((await filledCode(d, page, from)).owners, ['alice'], 'the waiting tab is filled');
     await popup.close();
     await page.close();
+  });
+
+  test('a browser restart locks the vault', async () => {
+    const before = await extensionPage('options/options.html');
+    assert.equal((await vaultStatus(before)).state, 'unlocked');
+    await context.close();
+    await launch();
+    const popup = await extensionPage('popup/popup.html');
+    await d.visible(popup, '#unlock-passphrase');
+    assert.equal((await vaultStatus(popup)).state, 'locked');
+    await popup.close();
   });
 });

@@ -96,6 +96,31 @@ stderr and the command exits 2. A HOTP entry's counter advances in the vault.")]
         #[arg(long, short = 'y')]
         yes: bool,
     },
+
+    /// The team server's audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify a JSON Lines export offline: hashes, links, sequence and client signatures
+    #[command(after_help = "\
+FILE is `GET /api/v1/audit/export` (the whole log, format=jsonl, no filter) or
+`GET /api/v1/vaults/{id}/audit` (one vault's log); the first record tells which. An altered,
+inserted, removed or reordered record, or a bad client signature, fails with the line of the
+first bad record (exit 1); a line that is not a record fails with exit 2. Removing the newest
+records leaves a shorter valid chain: pass --head with a hash you obtained separately (an
+earlier export's head, or `head` from GET /api/v1/audit/verify) to catch that.")]
+    Verify {
+        /// The export; `-` reads stdin
+        file: PathBuf,
+        /// The hash the chain must end with (64 hex digits)
+        #[arg(long, value_name = "HEX")]
+        head: Option<String>,
+    },
 }
 
 #[cfg(test)]

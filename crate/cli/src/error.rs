@@ -2,8 +2,9 @@
 //!
 //! Exit codes: 0 success; 2 usage or bad input (what the user typed or fed in must change:
 //! a malformed URI or import line, a query that does not pick exactly one entry, a missing
-//! passphrase source, clap's own usage errors); 1 anything else (wrong passphrase, damaged or
-//! missing vault, I/O, a busy lock).
+//! passphrase source, clap's own usage errors, a malformed audit export); 1 anything else (wrong
+//! passphrase, damaged or missing vault, I/O, a busy lock, an audit export that fails
+//! verification).
 //!
 //! Messages are one line and never contain a seed, a key or the passphrase: the core's errors are
 //! built that way, and nothing here formats an entry's secret or a URI's text.
@@ -26,6 +27,22 @@ pub enum CliError {
     /// A line of an import file is malformed; nothing was imported (exit 2).
     #[error("{source_name} line {line}: {reason}; nothing imported")]
     Import {
+        source_name: String,
+        line: usize,
+        reason: String,
+    },
+
+    /// A line of an audit export is not a well-formed record (exit 2).
+    #[error("{source_name} line {line}: {reason}")]
+    AuditInput {
+        source_name: String,
+        line: usize,
+        reason: String,
+    },
+
+    /// An audit export failed verification: the first bad record and what broke (exit 1).
+    #[error("{source_name} line {line}: {reason}")]
+    AuditBroken {
         source_name: String,
         line: usize,
         reason: String,
@@ -120,6 +137,7 @@ impl CliError {
             Self::Usage(_)
             | Self::Uri(_)
             | Self::Import { .. }
+            | Self::AuditInput { .. }
             | Self::NoMatch(_)
             | Self::Ambiguous { .. }
             | Self::Otp(_)
@@ -134,6 +152,7 @@ impl CliError {
             | Self::Declined
             | Self::Clock
             | Self::Random
+            | Self::AuditBroken { .. }
             | Self::Internal(_)
             | Self::Io { .. } => 1,
         }

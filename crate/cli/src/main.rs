@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AuditCommand, Cli, Command};
 use crate::error::CliError;
 use crate::home::Home;
 
@@ -50,24 +50,29 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     panic_hook_test();
-    // `code URI` needs no home; everything else does.
+    // `code URI` and `audit` need no home; everything else does.
     if let Command::Code { at, target } = &cli.command
         && let Some(uri) = commands::code::as_uri(target)?
     {
         return commands::code::of_uri(&uri, *at);
     }
-    let home = Home::resolve(cli.home)?;
+    let home = || Home::resolve(cli.home.clone());
     match cli.command {
-        Command::Init => commands::init::run(&home),
+        Command::Init => commands::init::run(&home()?),
         Command::Add {
             uri,
             name,
             aws_account,
-        } => commands::add::run(&home, &uri, name, aws_account),
-        Command::Import { file, skip_invalid } => commands::import::run(&home, &file, skip_invalid),
-        Command::List => commands::list::run(&home),
-        Command::Code { at, target } => commands::code::of_query(&home, &target, at),
-        Command::Rm { query, yes } => commands::rm::run(&home, &query, yes),
+        } => commands::add::run(&home()?, &uri, name, aws_account),
+        Command::Import { file, skip_invalid } => {
+            commands::import::run(&home()?, &file, skip_invalid)
+        }
+        Command::List => commands::list::run(&home()?),
+        Command::Code { at, target } => commands::code::of_query(&home()?, &target, at),
+        Command::Rm { query, yes } => commands::rm::run(&home()?, &query, yes),
+        Command::Audit {
+            command: AuditCommand::Verify { file, head },
+        } => commands::audit::verify(&file, head.as_deref()),
     }
 }
 

@@ -175,6 +175,7 @@ pub struct Code {
 ///
 /// Holds a copy of the secret (inside totp-rs, built with its `zeroize` feature), wiped on drop.
 /// `Debug` shows the parameters only.
+#[derive(Clone)]
 pub struct Generator {
     totp: totp_rs::Totp,
     params: OtpParams,

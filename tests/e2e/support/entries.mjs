@@ -75,3 +75,10 @@ export function whoseCode(code, fromMs, toMs) {
 }
 
 export const PASSPHRASE = 'violet harbour seventeen lanterns';
+
+/** The entry the QR image test adds (not in ENTRIES: the sign-in tests never see it). */
+export const QR_ENTRY = Object.freeze({
+  name: 'qr@example.com',
+  secret: 'OBQXG43XN5ZGIX3GOJXW2X3ROIQGCZDF',
+  uri: 'otpauth://totp/Example:qr%40example.com?secret=OBQXG43XN5ZGIX3GOJXW2X3ROIQGCZDF&issuer=Example',
+});

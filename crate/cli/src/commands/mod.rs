@@ -2,6 +2,7 @@
 //! the one-line message and the exit code.
 
 pub mod add;
+pub mod audit;
 pub mod code;
 pub mod import;
 pub mod init;

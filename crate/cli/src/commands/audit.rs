@@ -1,0 +1,214 @@
+//! `tessera audit verify FILE`: checks a JSON Lines export of the team server's audit log offline
+//! (docs/FORMAT.md §13.3), with the same code the server uses (`tessera_core::audit`).
+//!
+//! The scope is read from the export itself: one whose first record concerns a vault is that
+//! vault's own log (`GET /api/v1/vaults/{id}/audit`, checked along `vault_prev_hash`); anything
+//! else is the whole log (`GET /api/v1/audit/export`), which must start at record 1 so that
+//! removing the oldest records is caught too. Removing the newest records leaves a valid shorter
+//! chain: only `--head`, a hash obtained separately, catches that.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use tessera_core::audit::json::parse_jsonl;
+use tessera_core::audit::{
+    AUDIT_HASH_LEN, AuditError, AuditHash, AuditRecord, ChainScope, verify_chain,
+};
+
+use crate::error::CliError;
+use crate::out;
+
+/// Largest export read: about a million events. Bigger logs are exported per vault.
+const MAX_EXPORT_BYTES: u64 = 1 << 30;
+
+pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
+    // Bad `--head` is bad usage: say so before reading anything.
+    let expected_head = head.map(parse_head).transpose()?;
+    let (text, name) = read_input(file)?;
+    let (records, lines) = parse(&text, &name)?;
+    let (Some(first), Some(last_line)) = (records.first(), lines.last()) else {
+        return Err(CliError::Usage(format!("{name}: no audit records")));
+    };
+    let scope = match first.vault_id {
+        Some(v) => ChainScope::Vault(v),
+        None => ChainScope::Log,
+    };
+    if scope == ChainScope::Log && first.seq != 1 {
+        return Err(CliError::AuditBroken {
+            source_name: name,
+            line: lines[0],
+            reason: format!(
+                "the log starts at record {}, not 1: earlier records were removed",
+                first.seq
+            ),
+        });
+    }
+    let summary = verify_chain(&records, scope).map_err(|e| {
+        let i = failing_index(&records, scope, &e);
+        CliError::AuditBroken {
+            source_name: name.clone(),
+            line: lines.get(i).copied().unwrap_or(*last_line),
+            reason: describe(&e, i.checked_sub(1).and_then(|p| records.get(p)), scope),
+        }
+    })?;
+    let head_hex = hex(&summary.head);
+    if let Some(want) = expected_head
+        && want != summary.head
+    {
+        return Err(CliError::AuditBroken {
+            source_name: name,
+            line: *last_line,
+            reason: format!(
+                "the chain is intact but ends at record {} with head {head_hex}, not the \
+                 expected head: newer records were removed, or this is another log",
+                summary.last_seq
+            ),
+        });
+    }
+    let what = match scope {
+        ChainScope::Log => format!("whole log, records 1-{}", summary.last_seq),
+        ChainScope::Vault(v) => format!("log of vault {}", v.to_hex()),
+    };
+    let checked = if expected_head.is_some() {
+        ", matches --head"
+    } else {
+        ""
+    };
+    out::line(&format!(
+        "ok: {} events, chain intact, head {head_hex} ({what}{checked})",
+        summary.records
+    ))
+}
+
+fn parse_head(s: &str) -> Result<AuditHash, CliError> {
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(s.as_bytes())
+        .ok()
+        .and_then(|v| AuditHash::try_from(v).ok())
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "--head: expected {} hex digits (a record hash)",
+                AUDIT_HASH_LEN * 2
+            ))
+        })
+}
+
+fn hex(b: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(b)
+}
+
+fn read_input(file: &Path) -> Result<(String, String), CliError> {
+    let mut buf = Vec::new();
+    let name = if file.as_os_str() == "-" {
+        io::stdin()
+            .lock()
+            .take(MAX_EXPORT_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::io("cannot read", "stdin".as_ref(), e))?;
+        "stdin".to_owned()
+    } else {
+        File::open(file)
+            .and_then(|f| f.take(MAX_EXPORT_BYTES + 1).read_to_end(&mut buf))
+            .map_err(|e| CliError::io("cannot read", file, e))?;
+        file.display().to_string()
+    };
+    if buf.len() as u64 > MAX_EXPORT_BYTES {
+        return Err(CliError::Usage(format!(
+            "{name} is larger than {MAX_EXPORT_BYTES} bytes"
+        )));
+    }
+    let text =
+        String::from_utf8(buf).map_err(|_| CliError::Usage(format!("{name} is not UTF-8 text")))?;
+    Ok((text, name))
+}
+
+/// The records and the 1-based line of each. A line that is not a record of the export format,
+/// or whose fields are out of the format's bounds, is malformed input (exit 2), not a broken
+/// chain.
+fn parse(text: &str, name: &str) -> Result<(Vec<AuditRecord>, Vec<usize>), CliError> {
+    let malformed = |line: usize, e: &AuditError| {
+        let reason = match e {
+            AuditError::InvalidField("json") => "not an audit record (FORMAT.md §13.3)".to_owned(),
+            other => other.to_string(),
+        };
+        CliError::AuditInput {
+            source_name: name.to_owned(),
+            line,
+            reason,
+        }
+    };
+    let records = parse_jsonl(text).map_err(|(line, e)| malformed(line, &e))?;
+    // parse_jsonl skips blank lines; number the others the same way.
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i + 1)
+        .collect();
+    if lines.len() != records.len() {
+        return Err(CliError::Internal("audit export line count"));
+    }
+    for (r, &line) in records.iter().zip(&lines) {
+        r.check_fields().map_err(|e| malformed(line, &e))?;
+    }
+    Ok((records, lines))
+}
+
+/// The index of the record `verify_chain` stopped at. Its errors name a `seq`, which an inserted
+/// or reordered record may share with another; but every record before the failing one passed,
+/// so it is the first record with that `seq` whose prefix fails.
+fn failing_index(records: &[AuditRecord], scope: ChainScope, e: &AuditError) -> usize {
+    let seq = match e {
+        AuditError::HashMismatch { seq }
+        | AuditError::BrokenLink { seq }
+        | AuditError::BadSequence { seq }
+        | AuditError::WrongVault { seq }
+        | AuditError::BadClientEvent { seq } => *seq,
+        _ => return records.len().saturating_sub(1),
+    };
+    records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.seq == seq)
+        .map(|(i, _)| i)
+        .find(|&i| verify_chain(&records[..=i], scope).is_err())
+        .unwrap_or(records.len().saturating_sub(1))
+}
+
+/// What broke, in words, for the record `verify_chain` stopped at.
+fn describe(e: &AuditError, prev: Option<&AuditRecord>, scope: ChainScope) -> String {
+    let after = prev.map_or(String::new(), |p| format!(" after record {}", p.seq));
+    match e {
+        AuditError::HashMismatch { seq } => {
+            format!("record {seq} was altered: its contents do not match its hash")
+        }
+        AuditError::BrokenLink { seq } => match scope {
+            ChainScope::Log => format!(
+                "record {seq} does not link to the record before it: a record was inserted \
+                 or removed{after}"
+            ),
+            ChainScope::Vault(_) if prev.is_none() => {
+                format!("record {seq} is not the vault's first record: earlier records are missing")
+            }
+            ChainScope::Vault(_) => format!(
+                "record {seq} does not link to the vault's previous record: a record was \
+                 inserted or removed{after}"
+            ),
+        },
+        AuditError::BadSequence { seq } => format!(
+            "record {seq} is out of sequence{after}: a record was removed, inserted or moved"
+        ),
+        AuditError::WrongVault { seq } => match scope {
+            ChainScope::Vault(v) => format!(
+                "record {seq} is not about vault {} whose log this export is: inserted",
+                v.to_hex()
+            ),
+            ChainScope::Log => format!("record {seq} belongs to another vault"),
+        },
+        AuditError::BadClientEvent { seq } => format!(
+            "record {seq}: bad client signature, or the signed event does not match the record"
+        ),
+        other => other.to_string(),
+    }
+}
