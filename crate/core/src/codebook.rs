@@ -48,7 +48,7 @@ impl CodeBook {
     /// [`crate::otp::OtpParams::validate`]) get a slot that reports their error.
     pub fn new<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Self {
         Self {
-            slots: entries.into_iter().map(|e| Slot::prepare(e)).collect(),
+            slots: entries.into_iter().map(Slot::prepare).collect(),
         }
     }
 
