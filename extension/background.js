@@ -15,7 +15,7 @@ import {
   rescanPendingTabs,
   signInHost,
 } from './background/signin.js';
-import { clearClipboardLater } from './background/clipboard.js';
+import { CLIPBOARD_ALARM, clearClipboardLater, onClipboardAlarm } from './background/clipboard.js';
 import { getSettings, setSettings } from './background/settings.js';
 import { ACTIONS, logUse, readUseLog } from './background/use-log.js';
 import {
@@ -126,6 +126,7 @@ onMessage((message, sender) => {
 
 ext.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === AUTOLOCK_ALARM) lock();
+  else if (alarm.name === CLIPBOARD_ALARM) onClipboardAlarm();
 });
 
 // storage.session is emptied by a browser restart anyway; locking here also drops the alarm.

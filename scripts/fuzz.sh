@@ -46,7 +46,8 @@ echo "==> building fuzz targets: $(echo $targets)" >&2
 cargo fuzz build --fuzz-dir . -s none
 for target in $targets; do
   echo "==> fuzzing $target for ${SECONDS_EACH}s" >&2
-  log="$FUZZ_DIR/target/fuzz-$target.log"
+  mkdir -p "$FUZZ_DIR/logs"
+  log="$FUZZ_DIR/logs/fuzz-$target.log"
   if ! cargo fuzz run --fuzz-dir . -s none "$target" -- \
     -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$log" 2>&1; then

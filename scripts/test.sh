@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 ensure_rust
 ensure_node
 ensure_browsers
+export TESSERA_E2E_REQUIRED=1
 
 passed=0
 failed=0

@@ -1,8 +1,8 @@
 // The options page: create/unlock, add entries (paste, QR image), import the CLI's vault home,
 // edit, reveal and delete entries, the local use log, settings.
-import { nativeQrDetector } from '../browser.js';
 import { MSG } from '../messages.js';
 import { describeError, send } from '../pages/api.js';
+import { readQr } from '../pages/qr.js';
 import { renderCreateForm, renderUnlockForm } from '../pages/vault-forms.js';
 
 /** Entries listed at once in the management list; search narrows it down. */
@@ -143,21 +143,6 @@ async function importText() {
   } catch (error) {
     $('import-status').textContent = describeError(error);
   }
-}
-
-/** Reads a QR code from an image file: BarcodeDetector where it reads QR codes, else jsQR. */
-async function readQr(file) {
-  const bitmap = await createImageBitmap(file);
-  const detector = await nativeQrDetector();
-  if (detector) {
-    const [found] = await detector.detect(bitmap);
-    if (found) return found.rawValue;
-  }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext('2d');
-  context.drawImage(bitmap, 0, 0);
-  const pixels = context.getImageData(0, 0, bitmap.width, bitmap.height);
-  return globalThis.jsQR(pixels.data, pixels.width, pixels.height)?.data ?? null;
 }
 
 $('qr-file').addEventListener('change', async () => {

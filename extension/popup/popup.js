@@ -4,6 +4,7 @@
 import { ext } from '../browser.js';
 import { MSG } from '../messages.js';
 import { describeError, send } from '../pages/api.js';
+import { readQrFromTab } from '../pages/qr.js';
 import { element, renderCreateForm, renderUnlockForm } from '../pages/vault-forms.js';
 
 const ROW_HEIGHT = 56;
@@ -34,7 +35,17 @@ function describe(info) {
 
 // ---- gate ------------------------------------------------------------------------------------
 
-async function start() {
+let starting = null;
+
+/** Shows the gate or the vault; concurrent calls (Lock, a tick that found the vault locked) share one. */
+function start() {
+  starting ??= showState().finally(() => {
+    starting = null;
+  });
+  return starting;
+}
+
+async function showState() {
   const { state: vaultState } = await send(MSG.VAULT_STATUS);
   $('app').setAttribute('aria-busy', 'false');
   if (vaultState === 'unlocked') return showVault();
@@ -151,7 +162,9 @@ async function tick() {
       );
       render();
     } catch (error) {
-      if (error.code === 'vault_locked') return start();
+      // Locked meanwhile (auto-lock, Lock): back to the gate, unless it is already shown (a
+      // second rendering would replace the form the user is typing in).
+      if (error.code === 'vault_locked') return $('vault').classList.contains('hidden') ? undefined : start();
       $('list-status').textContent = describeError(error);
     }
   }
@@ -231,6 +244,22 @@ $('options').addEventListener('click', () => ext.runtime.openOptionsPage());
 $('add').addEventListener('click', () => {
   $('import-form').classList.toggle('hidden');
   $('import-text').focus();
+});
+// A QR code on the page the popup was opened over (e.g. a service's "set up MFA" page): decoded
+// here, put up for import like a paste.
+$('scan-tab').addEventListener('click', async () => {
+  try {
+    const text = await readQrFromTab(ext.tabs);
+    if (!text) {
+      $('import-status').textContent = 'No QR code found on this tab.';
+      return;
+    }
+    const area = $('import-text');
+    area.value = `${area.value.trim()}\n${text}`.trim();
+    $('import-status').textContent = 'QR code read from the tab: press Import to add it.';
+  } catch {
+    $('import-status').textContent = 'This tab could not be captured: open Tessera from the toolbar on it.';
+  }
 });
 $('import-form').addEventListener('submit', async (event) => {
   event.preventDefault();

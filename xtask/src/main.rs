@@ -72,7 +72,11 @@ fn dist(args: &[String]) -> Result<()> {
 
 /// The workspace root: the parent of this crate's directory.
 fn workspace_root() -> Result<PathBuf> {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `cargo run` sets CARGO_MANIFEST_DIR for the process: prefer it to the path compiled in, so
+    // a binary reused from a shared target directory still builds the checkout it was run from.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest_dir
         .parent()
         .map(Path::to_path_buf)

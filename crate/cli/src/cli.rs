@@ -12,7 +12,8 @@ Environment:
                       `floor` (the format's minimum, 19 MiB, 2 passes; for tests)
 
 Exit status: 0 success, 2 usage or bad input (including a query that matches no entry or
-several), 1 anything else (wrong passphrase, damaged vault, I/O).";
+several, and a malformed audit export), 1 anything else (wrong passphrase, damaged vault, I/O,
+an audit export that fails verification).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -113,7 +114,7 @@ FILE is `GET /api/v1/audit/export` (the whole log, format=jsonl, no filter) or
 inserted, removed or reordered record, or a bad client signature, fails with the line of the
 first bad record (exit 1); a line that is not a record fails with exit 2. Removing the newest
 records leaves a shorter valid chain: pass --head with a hash you obtained separately (an
-earlier export's head, or `head` from GET /api/v1/audit/verify) to catch that.")]
+earlier export's head, or `head` from GET /api/v1/audit/verify[?vault=ID]) to catch that.")]
     Verify {
         /// The export; `-` reads stdin
         file: PathBuf,

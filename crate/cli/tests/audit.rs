@@ -337,7 +337,14 @@ fn a_vault_export_verifies_along_the_vault_chain() {
     // Another vault's record slipped in.
     let mut mixed = a_log.clone();
     mixed.insert(3, b_log[1].clone());
-    broken(&jsonl(&mixed), 4, "record 7 is not about vault");
+    broken(
+        &jsonl(&mixed),
+        4,
+        &format!(
+            "record 7 is not about vault {}, which the first",
+            log.a.to_hex()
+        ),
+    );
     // Altered.
     let mut altered = a_log.clone();
     altered[4].detail = "{}x".into();
@@ -376,6 +383,12 @@ fn malformed_input_is_bad_input() {
         )
     };
     verify(&long_detail, &[]).fails(2, 0);
+    let csv = "seq,time_ms,action,actor,subject,vault,entry,host,detail,signed,prev_hash,vault_prev_hash,hash\n";
+    let err = verify(csv, &[]).fails(2, 0).to_owned();
+    assert!(
+        err.contains("stdin line 1: a CSV export cannot be verified"),
+        "{err}"
+    );
     let err = verify("\n\n", &[]).fails(2, 0).to_owned();
     assert!(err.contains("stdin: no audit records"), "{err}");
     let home = Home::new();

@@ -481,16 +481,14 @@ pub mod json {
     }
 
     fn hex<const N: usize>(s: &str, field: &'static str) -> Result<[u8; N], AuditError> {
-        let v = data_encoding::HEXLOWER
-            .decode(s.as_bytes())
-            .map_err(|_| AuditError::InvalidField(field))?;
+        let v = crate::codec::hex_decode(s.as_bytes()).ok_or(AuditError::InvalidField(field))?;
         v.try_into().map_err(|_| AuditError::InvalidField(field))
     }
 
     impl From<&AuditRecord> for RecordJson {
         fn from(r: &AuditRecord) -> Self {
-            let h = |b: &[u8]| data_encoding::HEXLOWER.encode(b);
-            let b64 = |b: &[u8]| data_encoding::BASE64.encode(b);
+            let h = |b: &[u8]| crate::codec::hex_encode(b);
+            let b64 = |b: &[u8]| crate::codec::base64_encode(b, true);
             RecordJson {
                 seq: r.seq,
                 time_ms: r.time_ms,
@@ -516,9 +514,7 @@ pub mod json {
         type Error = AuditError;
         fn try_from(j: &RecordJson) -> Result<Self, AuditError> {
             let b64 = |s: &str, f: &'static str| {
-                data_encoding::BASE64
-                    .decode(s.as_bytes())
-                    .map_err(|_| AuditError::InvalidField(f))
+                crate::codec::base64_decode(s.as_bytes(), true).ok_or(AuditError::InvalidField(f))
             };
             let client = match &j.client {
                 None => None,

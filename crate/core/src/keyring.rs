@@ -206,7 +206,7 @@ impl Fingerprint {
 
     /// What people compare: the first 20 bytes in base32, 8 groups of 4 separated by spaces.
     pub fn to_display(&self) -> String {
-        let b32 = data_encoding::BASE32_NOPAD.encode(&self.0[..20]);
+        let b32 = crate::codec::base32_encode(&self.0[..20]);
         let groups: Vec<&str> = b32
             .as_bytes()
             .chunks(4)
@@ -216,7 +216,7 @@ impl Fingerprint {
     }
 
     pub fn to_hex(&self) -> String {
-        data_encoding::HEXLOWER.encode(&self.0)
+        crate::codec::hex_encode(&self.0)
     }
 }
 

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod codec;
 pub mod codebook;
 pub mod entry;
 pub mod grant;

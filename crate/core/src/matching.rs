@@ -476,8 +476,9 @@ pub fn rank<'a>(context: &SignInContext, entries: impl IntoIterator<Item = &'a E
             quality(context, entry).map(|quality| Candidate { index, quality })
         })
         .collect();
-    // Stable: equal qualities keep the vault's order.
-    candidates.sort_by_key(|c| core::cmp::Reverse(c.quality));
+    // Equal qualities keep the vault's order (`index` is unique, so this is the stable order;
+    // the unstable sort is a smaller instantiation in the wasm package than the stable one).
+    candidates.sort_unstable_by_key(|c| (core::cmp::Reverse(c.quality), c.index));
     Ranking { candidates }
 }
 

@@ -199,16 +199,9 @@ fn decode_base64(data: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     while text.last() == Some(&b'=') {
         text.pop();
     }
-    let encoding = &data_encoding::BASE64_NOPAD;
-    let len = encoding
-        .decode_len(text.len())
-        .map_err(|_| MigrationError::BadBase64)?;
-    let mut out = Zeroizing::new(vec![0u8; len]);
-    let written = encoding
-        .decode_mut(&text, &mut out)
-        .map_err(|_| MigrationError::BadBase64)?;
-    out.truncate(written);
-    Ok(out)
+    crate::codec::base64_decode(&text, false)
+        .map(Zeroizing::new)
+        .ok_or(MigrationError::BadBase64)
 }
 
 /// One `OtpParameters` message. `Err` from the outer `Result`: the message is malformed, so the

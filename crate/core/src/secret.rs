@@ -120,21 +120,10 @@ impl SecretBytes {
         {
             *last = clear_low_bits(*last, trailing_bits);
         }
-        let encoding = &data_encoding::BASE32_NOPAD;
-        let len = encoding
-            .decode_len(symbols.len())
-            .map_err(|_| Base32Error::BadLength {
-                symbols: symbols.len(),
-            })?;
-        let mut out = Zeroizing::new(vec![0u8; len]);
-        let written =
-            encoding
-                .decode_mut(&symbols, &mut out)
-                .map_err(|_| Base32Error::BadLength {
-                    symbols: symbols.len(),
-                })?;
-        out.truncate(written);
-        Ok(Self(core::mem::take(&mut *out)))
+        let out = crate::codec::base32_decode(&symbols).ok_or(Base32Error::BadLength {
+            symbols: symbols.len(),
+        })?;
+        Ok(Self(out))
     }
 
     pub fn len(&self) -> usize {
@@ -148,7 +137,7 @@ impl SecretBytes {
     /// Canonical form used in otpauth URIs and the entry payload: upper-case RFC 4648 base32
     /// without padding.
     pub fn to_base32(&self) -> Zeroizing<String> {
-        Zeroizing::new(data_encoding::BASE32_NOPAD.encode(&self.0))
+        Zeroizing::new(crate::codec::base32_encode(&self.0))
     }
 }
 

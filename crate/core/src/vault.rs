@@ -156,7 +156,7 @@ macro_rules! id_type {
 
             /// Lower-case hex, as ids appear in vectors, URLs and logs.
             pub fn to_hex(&self) -> String {
-                data_encoding::HEXLOWER.encode(&self.0)
+                crate::codec::hex_encode(&self.0)
             }
         }
 

@@ -27,7 +27,9 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
     let expected_head = head.map(parse_head).transpose()?;
     let (text, name) = read_input(file)?;
     let (records, lines) = parse(&text, &name)?;
-    let (Some(first), Some(last_line)) = (records.first(), lines.last()) else {
+    let (Some(first), Some(&first_line), Some(&last_line)) =
+        (records.first(), lines.first(), lines.last())
+    else {
         return Err(CliError::Usage(format!("{name}: no audit records")));
     };
     let scope = match first.vault_id {
@@ -37,7 +39,7 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
     if scope == ChainScope::Log && first.seq != 1 {
         return Err(CliError::AuditBroken {
             source_name: name,
-            line: lines[0],
+            line: first_line,
             reason: format!(
                 "the log starts at record {}, not 1: earlier records were removed",
                 first.seq
@@ -48,7 +50,7 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
         let i = failing_index(&records, scope, &e);
         CliError::AuditBroken {
             source_name: name.clone(),
-            line: lines.get(i).copied().unwrap_or(*last_line),
+            line: lines.get(i).copied().unwrap_or(last_line),
             reason: describe(&e, i.checked_sub(1).and_then(|p| records.get(p)), scope),
         }
     })?;
@@ -58,7 +60,7 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
     {
         return Err(CliError::AuditBroken {
             source_name: name,
-            line: *last_line,
+            line: last_line,
             reason: format!(
                 "the chain is intact but ends at record {} with head {head_hex}, not the \
                  expected head: newer records were removed, or this is another log",
@@ -138,6 +140,14 @@ fn parse(text: &str, name: &str) -> Result<(Vec<AuditRecord>, Vec<usize>), CliEr
             reason,
         }
     };
+    // The server's other export format, for spreadsheets: it drops the client signatures.
+    if text.starts_with("seq,time_ms,") {
+        return Err(CliError::AuditInput {
+            source_name: name.to_owned(),
+            line: 1,
+            reason: "a CSV export cannot be verified; export with format=jsonl".to_owned(),
+        });
+    }
     let records = parse_jsonl(text).map_err(|(line, e)| malformed(line, &e))?;
     // parse_jsonl skips blank lines; number the others the same way.
     let lines: Vec<usize> = text
@@ -201,7 +211,8 @@ fn describe(e: &AuditError, prev: Option<&AuditRecord>, scope: ChainScope) -> St
         ),
         AuditError::WrongVault { seq } => match scope {
             ChainScope::Vault(v) => format!(
-                "record {seq} is not about vault {} whose log this export is: inserted",
+                "record {seq} is not about vault {}, which the first record is about: a \
+                 vault's export holds that vault's records only",
                 v.to_hex()
             ),
             ChainScope::Log => format!("record {seq} belongs to another vault"),

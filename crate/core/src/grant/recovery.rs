@@ -124,7 +124,7 @@ impl RecoveryKey {
         self.secret.write_exact(&mut raw[..32]);
         let check = checksum(&raw[..32]);
         raw[32..].copy_from_slice(&check);
-        let body = Zeroizing::new(data_encoding::BASE32_NOPAD.encode(raw.as_ref()));
+        let body = Zeroizing::new(crate::codec::base32_encode(raw.as_ref()));
         let groups = body.len() / RECOVERY_KIT_GROUP;
         let mut kit = Zeroizing::new(String::with_capacity(
             RECOVERY_KIT_PREFIX.len() + RECOVERY_KIT_VERSION.len() + body.len() + groups + 1,
@@ -170,9 +170,7 @@ impl RecoveryKey {
             return Err(RecoveryError::Malformed);
         }
         let raw = Zeroizing::new(
-            data_encoding::BASE32_NOPAD
-                .decode(body.as_bytes())
-                .map_err(|_| RecoveryError::Malformed)?,
+            crate::codec::base32_decode(body.as_bytes()).ok_or(RecoveryError::Malformed)?,
         );
         let (secret_bytes, check) = raw.split_at(32);
         if checksum(secret_bytes) != check {

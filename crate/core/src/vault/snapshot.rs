@@ -380,7 +380,9 @@ impl OpenVault {
         for r in recipients {
             grants.push(grant(&self.key, &self.id, self.epoch, r, rng)?);
         }
-        grants.sort_by_key(Grant::sort_key);
+        // Unstable is enough: equal keys are grants of this same key to the same recipient, and
+        // which of them `dedup` keeps does not matter (it is a smaller instantiation in wasm).
+        grants.sort_unstable_by_key(Grant::sort_key);
         grants.dedup_by_key(|g| g.sort_key());
 
         let meta = self
