@@ -60,8 +60,8 @@ export function canStartWorker(scope = globalThis) {
 
 /**
  * The clipboard for clearing a copied code later: Chrome's service worker has no DOM clipboard
- * and reaches it through an offscreen document (`offscreen` API); a background page (Firefox)
- * uses `navigator.clipboard` directly. Returns 'offscreen', 'navigator' or null.
+ * and reaches it through an offscreen document (`offscreen` API); a background page (Firefox) is
+ * a document and uses the clipboard itself. Returns 'offscreen', 'navigator' or null.
  */
 export function clipboardAccess(api = ext, scope = globalThis) {
   if (api?.offscreen?.createDocument) return 'offscreen';

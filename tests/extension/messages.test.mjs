@@ -87,6 +87,7 @@ describe('validate', () => {
     [{ type: MSG.VAULT_LOCK }, EXTENSION],
     [{ type: MSG.FILL_ACTIVE_TAB }, EXTENSION],
     [{ type: MSG.FILL_ACTIVE_TAB, id: 'e1' }, EXTENSION],
+    [{ type: MSG.ENTRY_REVEAL, id: 'e1' }, EXTENSION],
     [{ type: MSG.SETTINGS_GET }, EXTENSION],
     [{ type: MSG.SETTINGS_SET, settings: {} }, EXTENSION],
     [{ type: MSG.SETTINGS_SET, settings: { autoSubmit: true, autoLockMinutes: 15, clipboardClearSeconds: 30 } }, EXTENSION],
@@ -103,6 +104,8 @@ describe('validate', () => {
     assert.equal(validate({ type: MSG.FILL_CODE, code: '123456', autoSubmit: false }, CONTENT).error, INVALID.WRONG_SENDER);
     assert.equal(validate({ type: MSG.CREDENTIALS_TYPED, field: 'account', value: 'x' }, EXTENSION).error, INVALID.WRONG_SENDER);
     assert.equal(validate({ type: MSG.VAULT_STATUS }, undefined).error, INVALID.WRONG_SENDER);
+    // A seed is revealed to the extension's own pages only, never to a content script.
+    assert.equal(validate({ type: MSG.ENTRY_REVEAL, id: 'e1' }, CONTENT).error, INVALID.WRONG_SENDER);
   });
 
   test('refuses malformed messages with a stable reason', () => {

@@ -376,14 +376,17 @@ impl OpenVault {
                 what: "recipient list",
             });
         }
-        let mut grants = Vec::with_capacity(recipients.len());
+        let mut grants: Vec<Grant> = Vec::with_capacity(recipients.len());
         for r in recipients {
-            grants.push(grant(&self.key, &self.id, self.epoch, r, rng)?);
+            let g = grant(&self.key, &self.id, self.epoch, r, rng)?;
+            // Sorted insertion, the first grant to a repeated recipient kept: what a stable sort
+            // and `dedup` did, without a slice sort's code in the wasm package (~4 KB gzipped).
+            let key = g.sort_key();
+            let at = grants.partition_point(|h| h.sort_key() < key);
+            if grants.get(at).is_none_or(|h| h.sort_key() != key) {
+                grants.insert(at, g);
+            }
         }
-        // Unstable is enough: equal keys are grants of this same key to the same recipient, and
-        // which of them `dedup` keeps does not matter (it is a smaller instantiation in wasm).
-        grants.sort_unstable_by_key(Grant::sort_key);
-        grants.dedup_by_key(|g| g.sort_key());
 
         let meta = self
             .cipher
