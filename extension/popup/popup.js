@@ -64,8 +64,9 @@ async function showVault() {
   $('fillbar').classList.toggle('hidden', !tab.signIn);
   $('search').focus();
   await tick();
-  // The toolbar button on an AWS MFA step that is still empty: fill it (one click).
-  if (tab.signIn && tab.mfa && !tab.filled) fillActive();
+  // The toolbar button on an AWS MFA step: fill it (one click). Also after an earlier fill: the
+  // user may have emptied the field, and only the page knows (a refill writes the current code).
+  if (tab.signIn && tab.mfa) fillActive();
 }
 
 function setEntries(entries) {
