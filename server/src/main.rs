@@ -1,5 +1,5 @@
-//! `tessera-server`: see docs/SERVER.md. (`tessera serve` in the CLI will start the same server
-//! later.)
+//! `tessera-server`: see docs/SERVER.md. A binary of its own rather than a `tessera serve`
+//! subcommand, so the CLI does not link the server (docs/CLI.md).
 
 use clap::Parser;
 use tessera_server::config::Config;
