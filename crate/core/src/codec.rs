@@ -31,7 +31,7 @@ pub fn hex_decode(text: &[u8]) -> Option<Vec<u8>> {
             _ => None,
         }
     }
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let mut out = Vec::with_capacity(text.len() / 2);
@@ -119,7 +119,7 @@ pub fn base32_decode(text: &[u8]) -> Option<Vec<u8>> {
 pub fn base64_encode(bytes: &[u8], pad: bool) -> String {
     let mut out = encode(bytes, BASE64, 6);
     if pad {
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push('=');
         }
     }
@@ -130,10 +130,15 @@ pub fn base64_encode(bytes: &[u8], pad: bool) -> String {
 /// only completes the last group (as `BASE64`), without, no `=` at all (as `BASE64_NOPAD`).
 pub fn base64_decode(text: &[u8], pad: bool) -> Option<Vec<u8>> {
     let body = if pad {
-        if text.len() % 4 != 0 {
+        if !text.len().is_multiple_of(4) {
             return None;
         }
-        let padding = text.iter().rev().take(2).take_while(|&&c| c == b'=').count();
+        let padding = text
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|&&c| c == b'=')
+            .count();
         let body = &text[..text.len() - padding];
         // "xx==" or "xxx=": the padding must be exactly what the body's length needs.
         if padding != (4 - body.len() % 4) % 4 {
@@ -170,7 +175,10 @@ mod tests {
             assert_eq!(base64_decode(b64.as_bytes(), true).as_deref(), Some(raw));
             let b64_nopad = b64.trim_end_matches('=');
             assert_eq!(base64_encode(raw, false), b64_nopad);
-            assert_eq!(base64_decode(b64_nopad.as_bytes(), false).as_deref(), Some(raw));
+            assert_eq!(
+                base64_decode(b64_nopad.as_bytes(), false).as_deref(),
+                Some(raw)
+            );
             let b32_nopad = b32.trim_end_matches('=');
             assert_eq!(base32_encode(raw), b32_nopad);
             assert_eq!(base32_decode(b32_nopad.as_bytes()).as_deref(), Some(raw));
@@ -213,9 +221,18 @@ mod tests {
         let bytes: Vec<u8> = (0u8..=255).rev().collect();
         for n in 0..70 {
             let b = &bytes[..n];
-            assert_eq!(base32_decode(base32_encode(b).as_bytes()).as_deref(), Some(b));
-            assert_eq!(base64_decode(base64_encode(b, true).as_bytes(), true).as_deref(), Some(b));
-            assert_eq!(base64_decode(base64_encode(b, false).as_bytes(), false).as_deref(), Some(b));
+            assert_eq!(
+                base32_decode(base32_encode(b).as_bytes()).as_deref(),
+                Some(b)
+            );
+            assert_eq!(
+                base64_decode(base64_encode(b, true).as_bytes(), true).as_deref(),
+                Some(b)
+            );
+            assert_eq!(
+                base64_decode(base64_encode(b, false).as_bytes(), false).as_deref(),
+                Some(b)
+            );
             assert_eq!(hex_decode(hex_encode(b).as_bytes()).as_deref(), Some(b));
         }
     }
@@ -237,7 +254,11 @@ mod tests {
         let symbols: &[u8] = b"AMZaz279+/=-_ 0f";
         let mut texts: Vec<Vec<u8>> = vec![Vec::new()];
         for len in 1..=4 {
-            let prev: Vec<Vec<u8>> = texts.iter().filter(|t| t.len() == len - 1).cloned().collect();
+            let prev: Vec<Vec<u8>> = texts
+                .iter()
+                .filter(|t| t.len() == len - 1)
+                .cloned()
+                .collect();
             for t in prev {
                 for &c in symbols {
                     let mut t = t.clone();
@@ -248,7 +269,11 @@ mod tests {
         }
         for t in &texts {
             assert_eq!(base32_decode(t), BASE32_NOPAD.decode(t).ok(), "{t:?}");
-            assert_eq!(base64_decode(t, false), BASE64_NOPAD.decode(t).ok(), "{t:?}");
+            assert_eq!(
+                base64_decode(t, false),
+                BASE64_NOPAD.decode(t).ok(),
+                "{t:?}"
+            );
             assert_eq!(base64_decode(t, true), BASE64.decode(t).ok(), "{t:?}");
             assert_eq!(hex_decode(t), HEXLOWER.decode(t).ok(), "{t:?}");
         }

@@ -218,9 +218,8 @@ impl Entry {
         if b32.is_empty() || b32.len() > PAYLOAD_SECRET_MAX_B32 {
             return Err(EntryError::InvalidSecret);
         }
-        let secret = SecretBytes::new(
-            crate::codec::base32_decode(b32).ok_or(EntryError::InvalidSecret)?,
-        );
+        let secret =
+            SecretBytes::new(crate::codec::base32_decode(b32).ok_or(EntryError::InvalidSecret)?);
         let kind = match (p.kind, p.period, p.counter) {
             (KindIn::Totp, Some(period), None) => OtpKind::Totp { period },
             (KindIn::Hotp, None, Some(counter)) => OtpKind::Hotp { counter },
@@ -463,10 +462,12 @@ mod tests {
         ];
         for json in cases {
             let old = serde_json::from_str::<TaggedPrincipal>(json).ok();
-            let new = serde_json::from_str::<PrincipalIn>(json).ok().map(|p| match p {
-                PrincipalIn::Root { email } => TaggedPrincipal::Root { email },
-                PrincipalIn::IamUser { name } => TaggedPrincipal::IamUser { name },
-            });
+            let new = serde_json::from_str::<PrincipalIn>(json)
+                .ok()
+                .map(|p| match p {
+                    PrincipalIn::Root { email } => TaggedPrincipal::Root { email },
+                    PrincipalIn::IamUser { name } => TaggedPrincipal::IamUser { name },
+                });
             assert_eq!(new, old, "{json}");
         }
         // The one difference: serde also reads structs from JSON arrays, by position. The

@@ -7,8 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
-mod codec;
 pub mod codebook;
+mod codec;
 pub mod entry;
 pub mod grant;
 pub mod import;
