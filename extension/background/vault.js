@@ -280,6 +280,10 @@ export async function importCliVault(keyringBytes, vaultBytes, passphrase) {
       };
       added.push(vault.add(source.exportUri(info.id), { label: info.label, ...edit }));
     }
+  } catch (error) {
+    // All or nothing: take back what this import added, so a later save cannot store half of it.
+    for (const id of added) vault.remove(id);
+    throw error;
   } finally {
     source.free();
   }
