@@ -27,7 +27,7 @@ step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D war
 step "clippy (wasm32)" cargo clippy -p tessera-core -p tessera-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 step "core builds for wasm32 without wasm deps" scripts/check-core-purity.sh
 step "rust tests (server on SQLite)" cargo test --workspace --locked
-step "server tests on PostgreSQL" scripts/with-postgres.sh cargo test -p tessera-server --locked
+step "server tests on PostgreSQL (incl. the PostgreSQL-only ones)" scripts/with-postgres.sh cargo test -p tessera-server --locked -- --include-ignored
 step "JS lint (eslint)" npx eslint .
 step "build wasm package and extensions (cargo xtask dist)" cargo xtask dist
 step "wasm package tests (node)" node --test tests/wasm/

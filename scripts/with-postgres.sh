@@ -3,7 +3,9 @@
 # missing), started in a temp dir on a loopback port and removed afterwards. The command sees
 # TESSERA_TEST_PG_URL=postgres://tessera@127.0.0.1:PORT/postgres (trust auth, loopback only).
 #
-#   scripts/with-postgres.sh cargo test -p tessera-server --locked
+#   scripts/with-postgres.sh cargo test -p tessera-server --locked -- --include-ignored
+#
+# (--include-ignored runs the PostgreSQL-only two-instance test in server/tests/crash.rs.)
 #
 # As root, the cluster runs as the `postgres` user (initdb refuses root).
 source "$(dirname "$0")/lib.sh"

@@ -926,37 +926,13 @@ async fn revocation_is_effective_on_the_next_request() {
     let (s, _) = fetch_status(&srv, &eve, &open.id()).await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, v) = srv
-        .post(
-            &format!("/api/v1/members/{}/revoke", admin.id),
-            Some(&eve.token),
-            json!({}),
-        )
-        .await;
+    let (s, v) = srv.revoke(&eve.token, &admin.id).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "admin_required"));
-    let (s, v) = srv
-        .post(
-            &format!("/api/v1/members/{}/revoke", admin.id),
-            Some(&admin.token),
-            json!({}),
-        )
-        .await;
+    let (s, v) = srv.revoke(&admin.token, &admin.id).await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "cannot_revoke_self"));
-    let (s, v) = srv
-        .post(
-            &format!("/api/v1/members/{}/revoke", owner.id),
-            Some(&admin.token),
-            json!({}),
-        )
-        .await;
+    let (s, v) = srv.revoke(&admin.token, &owner.id).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "owner_required"));
-    let (s, rev) = srv
-        .post(
-            &format!("/api/v1/members/{}/revoke", eve.id),
-            Some(&admin.token),
-            json!({}),
-        )
-        .await;
+    let (s, rev) = srv.revoke(&admin.token, &eve.id).await;
     assert_eq!(s, StatusCode::OK, "{rev}");
     // What eve could read: one vault, its three entries.
     assert_eq!(rev["vaults"].as_array().unwrap().len(), 1);
@@ -986,21 +962,9 @@ async fn revocation_is_effective_on_the_next_request() {
         .post("/api/v1/auth/challenge", None, json!({"member_id": eve.id}))
         .await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "member_revoked"));
-    let (s, v) = srv
-        .post(
-            &format!("/api/v1/members/{}/revoke", eve.id),
-            Some(&admin.token),
-            json!({}),
-        )
-        .await;
+    let (s, v) = srv.revoke(&admin.token, &eve.id).await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "already_revoked"));
-    let (s, v) = srv
-        .post(
-            &format!("/api/v1/members/{}/revoke", "aa".repeat(16)),
-            Some(&admin.token),
-            json!({}),
-        )
-        .await;
+    let (s, v) = srv.revoke(&admin.token, &"aa".repeat(16)).await;
     assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));
 
     // The checklist is tracked: listed, fetched, an item marked done by an admin.

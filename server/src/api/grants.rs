@@ -16,7 +16,7 @@ use super::vaults::{
 use super::{AppState, JsonBody, Member, b64, body_id, from_b64, hex, path_id};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
-use crate::store::now_ms;
+use crate::store::{Tx, now_ms};
 
 pub(crate) async fn list_grants(
     State(state): State<AppState>,
@@ -188,14 +188,7 @@ pub(crate) async fn set_grant_role(
             "this member holds no grant on the vault",
         ));
     }
-    let version: i64 = sqlx::query(
-        "UPDATE vaults SET version = version + 1, updated_ms = $1 WHERE id = $2 RETURNING version",
-    )
-    .bind(now_ms())
-    .bind(vault.to_vec())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("version")?;
+    let version = next_version(&mut tx, &vault, false).await?;
     audit_log::append(
         &mut tx,
         &state.store,
@@ -239,14 +232,7 @@ pub(crate) async fn remove_grant(
             ApiError::not_found("not_found", "no such vault")
         });
     }
-    let version: i64 = sqlx::query(
-        "UPDATE vaults SET version = version + 1, rotation_required = 1, updated_ms = $1 WHERE id = $2 RETURNING version",
-    )
-    .bind(now_ms())
-    .bind(vault.to_vec())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("version")?;
+    let version = next_version(&mut tx, &vault, true).await?;
     audit_log::append(
         &mut tx,
         &state.store,
@@ -261,4 +247,21 @@ pub(crate) async fn remove_grant(
     Ok(axum::Json(
         json!({"vault_id": hex(&vault), "version": version, "rotation_required": true}),
     ))
+}
+
+/// Moves the vault to its next version whatever the base (a grant change makes every in-flight
+/// write based on the old state stale) and returns it; `flag_rotation` also marks the vault as
+/// needing a rotation.
+async fn next_version(tx: &mut Tx, vault: &[u8; 16], flag_rotation: bool) -> ApiResult<i64> {
+    let sql = if flag_rotation {
+        "UPDATE vaults SET version = version + 1, rotation_required = 1, updated_ms = $1 WHERE id = $2 RETURNING version"
+    } else {
+        "UPDATE vaults SET version = version + 1, updated_ms = $1 WHERE id = $2 RETURNING version"
+    };
+    Ok(sqlx::query(sql)
+        .bind(now_ms())
+        .bind(vault.to_vec())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("version")?)
 }

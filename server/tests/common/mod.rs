@@ -308,6 +308,15 @@ impl Server {
         let (s, v, _) = self.call(Method::POST, path, token, Some(body)).await;
         (s, v)
     }
+    /// `POST /api/v1/members/{member_id}/revoke` as the holder of `token`.
+    pub async fn revoke(&self, token: &str, member_id: &str) -> (StatusCode, Value) {
+        self.post(
+            &format!("/api/v1/members/{member_id}/revoke"),
+            Some(token),
+            json!({}),
+        )
+        .await
+    }
 
     /// Signs in with a challenge; returns the session token.
     pub async fn sign_in(&self, kr: &Keyring, member_id: &str) -> String {
