@@ -10,6 +10,21 @@ function element(tag, props = {}, ...children) {
   return node;
 }
 
+/** Runs `action` with `submit` disabled and `busy` shown; an error goes to `status`. */
+async function submitting(submit, status, busy, action) {
+  submit.disabled = true;
+  status.className = '';
+  status.textContent = busy;
+  try {
+    await action();
+  } catch (error) {
+    status.textContent = describeError(error);
+    status.className = 'error';
+  } finally {
+    submit.disabled = false;
+  }
+}
+
 /** Renders the first-run form into `root`; calls `done()` once the vault exists and is open. */
 export function renderCreateForm(root, done) {
   const pass = element('input', { type: 'password', id: 'create-passphrase', autocomplete: 'new-password' });
@@ -54,19 +69,12 @@ export function renderCreateForm(root, done) {
       status.className = 'error';
       return;
     }
-    submit.disabled = true;
-    status.textContent = 'Creating the vault (deriving the key takes a few seconds)…';
-    try {
+    await submitting(submit, status, 'Creating the vault (deriving the key takes a few seconds)…', async () => {
       await send(MSG.VAULT_CREATE, { passphrase: pass.value });
       pass.value = '';
       again.value = '';
       done();
-    } catch (error) {
-      status.textContent = describeError(error);
-      status.className = 'error';
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   root.replaceChildren(form);
   pass.focus();
@@ -88,19 +96,11 @@ export function renderUnlockForm(root, done) {
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    submit.disabled = true;
-    status.className = '';
-    status.textContent = 'Unlocking…';
-    try {
+    await submitting(submit, status, 'Unlocking…', async () => {
       await send(MSG.VAULT_UNLOCK, { passphrase: pass.value });
       pass.value = '';
       done();
-    } catch (error) {
-      status.textContent = describeError(error);
-      status.className = 'error';
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   root.replaceChildren(form);
   pass.focus();

@@ -59,11 +59,10 @@ async function showVault() {
   $('gate').classList.add('hidden');
   $('vault').classList.remove('hidden');
   const [{ entries }, tab] = await Promise.all([send(MSG.ENTRIES_LIST), send(MSG.ACTIVE_TAB_STATE)]);
-  setEntries(entries);
   state.tab = tab;
   $('fillbar').classList.toggle('hidden', !tab.signIn);
   $('search').focus();
-  await tick();
+  await setEntries(entries); // renders once and fetches the codes in view once
   // The toolbar button on an AWS MFA step: fill it (one click). Also after an earlier fill: the
   // user may have emptied the field, and only the page knows (a refill writes the current code).
   if (tab.signIn && tab.mfa) fillActive();
@@ -77,7 +76,7 @@ function setEntries(entries) {
       .join('\n')
       .toLowerCase(),
   );
-  filter();
+  return filter();
 }
 
 function filter() {
@@ -96,7 +95,7 @@ function filter() {
         : '';
   $('spacer').style.height = `${state.shown.length * ROW_HEIGHT}px`;
   render();
-  tick();
+  return tick();
 }
 
 // ---- rows --------------------------------------------------------------------------------------

@@ -3,15 +3,15 @@
 // then each AWS sign-in fixture, served at its real URL, must receive the right entry's code
 // (computed here with the `otpauth` package, not by Tessera). Skipped without Chromium or dist.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
 import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
 import { ENTRIES, PASSPHRASE, QR_ENTRY, codeAt, codesBetween } from './support/entries.mjs';
 import { blankPng, qrPng } from './support/images.mjs';
 import {
@@ -28,16 +28,8 @@ import {
   unified,
 } from './support/flows.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const EXTENSION = fileURLToPath(new URL('../../dist/chrome/', import.meta.url));
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}`
-  : !existsSync(join(EXTENSION, 'manifest.json'))
-    ? 'dist/chrome is missing: run `cargo xtask dist`'
-    : false;
-// scripts/test.sh (and so CI) sets TESSERA_E2E_REQUIRED: there a missing browser or build is a
-// failure, never a silent skip.
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`browser tests cannot run: ${skip}`);
+const EXTENSION = distDir('chrome');
+const skip = skipReason('Chromium', CHROMIUM, 'chrome');
 
 /**
  * Chromium 156 with Playwright 1.65 fails a navigation whose intercepted response is a redirect

@@ -4,14 +4,12 @@
 // extension pages are opened by the extension itself: the first-run options page it opens on
 // install, and from there `tabs.create`. Skipped without Firefox or dist/firefox.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import puppeteer from 'puppeteer-core';
 
 import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { FIREFOX, distDir, skipReason } from './support/browsers.mjs';
 import { ENTRIES, PASSPHRASE, codesBetween } from './support/entries.mjs';
 import {
   assertNothingHappens,
@@ -24,16 +22,8 @@ import {
   unified,
 } from './support/flows.mjs';
 
-const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
-const EXTENSION = fileURLToPath(new URL('../../dist/firefox/', import.meta.url));
-const skip = !existsSync(FIREFOX)
-  ? `no Firefox at ${FIREFOX}`
-  : !existsSync(join(EXTENSION, 'manifest.json'))
-    ? 'dist/firefox is missing: run `cargo xtask dist`'
-    : false;
-// scripts/test.sh (and so CI) sets TESSERA_E2E_REQUIRED: there a missing browser or build is a
-// failure, never a silent skip.
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`browser tests cannot run: ${skip}`);
+const EXTENSION = distDir('firefox');
+const skip = skipReason('Firefox', FIREFOX, 'firefox');
 
 /** As in the Chromium test: a fixture's 302 becomes a page that replaces its location. */
 function asResponse(response) {

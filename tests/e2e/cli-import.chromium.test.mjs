@@ -13,21 +13,14 @@ import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
+import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
 import { PASSPHRASE, codeAt, codesBetween } from './support/entries.mjs';
 import { playwrightDriver as d } from './support/flows.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXTENSION = join(ROOT, 'dist/chrome/');
+const EXTENSION = distDir('chrome');
 const CLI = join(ROOT, 'target/debug/tessera');
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}`
-  : !existsSync(join(EXTENSION, 'manifest.json'))
-    ? 'dist/chrome is missing: run `cargo xtask dist`'
-    : false;
-// scripts/test.sh (and so CI) sets TESSERA_E2E_REQUIRED: there a missing browser or build is a
-// failure, never a silent skip.
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`browser tests cannot run: ${skip}`);
+const skip = skipReason('Chromium', CHROMIUM, 'chrome');
 
 const CLI_PASSPHRASE = 'copper kettle northern meadow ninety';
 

@@ -11,27 +11,17 @@
 // `commands.onCommand` to the background. (Puppeteer's `page.keyboard` does not reach it.) Nothing
 // in the extension exists for the tests.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import puppeteer from 'puppeteer-core';
 
+import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
 import { createFixtureServer } from '../fixtures/aws/routes.mjs';
 import { IMPORT_TEXT, PASSPHRASE } from './support/entries.mjs';
 import { editInOptions, filledCode, legacyIam, puppeteerDriver as d } from './support/flows.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const EXTENSION = fileURLToPath(new URL('../../dist/chrome/', import.meta.url));
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}`
-  : !existsSync(join(EXTENSION, 'manifest.json'))
-    ? 'dist/chrome is missing: run `cargo xtask dist`'
-    : false;
-// scripts/test.sh (and so CI) sets TESSERA_E2E_REQUIRED: there a missing browser or build is a
-// failure, never a silent skip.
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`browser tests cannot run: ${skip}`);
+const EXTENSION = distDir('chrome');
+const skip = skipReason('Chromium', CHROMIUM, 'chrome');
 
 /** The fixture's 302 as a page that replaces its location (as the other browser tests do). */
 function asResponse(response) {

@@ -4,27 +4,17 @@
 // (Extensions.triggerAction, through puppeteer-core's `page.triggerExtensionAction`), which opens
 // the real popup over the tab. The QR image is made by the `qrcode` package, not by Tessera.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import puppeteer from 'puppeteer-core';
 
+import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
 import { PASSPHRASE, QR_ENTRY, codeAt } from './support/entries.mjs';
 import { puppeteerDriver as d } from './support/flows.mjs';
 import { qrPng } from './support/images.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const EXTENSION = fileURLToPath(new URL('../../dist/chrome/', import.meta.url));
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}`
-  : !existsSync(join(EXTENSION, 'manifest.json'))
-    ? 'dist/chrome is missing: run `cargo xtask dist`'
-    : false;
-// scripts/test.sh (and so CI) sets TESSERA_E2E_REQUIRED: there a missing browser or build is a
-// failure, never a silent skip.
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`browser tests cannot run: ${skip}`);
+const EXTENSION = distDir('chrome');
+const skip = skipReason('Chromium', CHROMIUM, 'chrome');
 
 const QR_PAGE = 'https://setup.example/mfa';
 
