@@ -175,7 +175,7 @@ impl Entry {
             kind,
             period,
             counter,
-            algorithm: algorithm_name(self.otp.algorithm),
+            algorithm: self.otp.algorithm.name(),
             digits: self.otp.digits,
             label: &self.label,
             issuer: self.issuer.as_deref(),
@@ -245,14 +245,6 @@ impl Entry {
         };
         entry.check()?;
         Ok(entry)
-    }
-}
-
-fn algorithm_name(a: Algorithm) -> &'static str {
-    match a {
-        Algorithm::Sha1 => "SHA1",
-        Algorithm::Sha256 => "SHA256",
-        Algorithm::Sha512 => "SHA512",
     }
 }
 

@@ -18,7 +18,7 @@ fn change<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Change
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EntryEdit {
     #[serde(default)]
@@ -40,6 +40,13 @@ pub struct EntryEdit {
     device_name: Change<String>,
     #[serde(default, deserialize_with = "change")]
     notes: Change<String>,
+}
+
+/// Labels, account ids and e-mail addresses stay out of `Debug`, as in `Entry`'s.
+impl core::fmt::Debug for EntryEdit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EntryEdit").finish_non_exhaustive()
+    }
 }
 
 impl EntryEdit {

@@ -152,7 +152,21 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
             .and_then(|s| s.as_string())
             .ok_or_else(|| Error::bad_argument("the argument cannot be read as JSON"))?
     };
-    serde_json::from_str(&json).map_err(|e| Error::bad_argument(e.to_string()))
+    serde_json::from_str(&json).map_err(|e| shape_error(&e))
+}
+
+/// serde's "invalid type" and "invalid value" messages quote the offending value, which may be a
+/// label, an account id or a seed: only messages that name a member (never its value) pass.
+fn shape_error(e: &serde_json::Error) -> Error {
+    let msg = e.to_string();
+    if ["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|p| msg.starts_with(p))
+    {
+        Error::bad_argument(msg)
+    } else {
+        Error::bad_argument("an argument member has the wrong type or value")
+    }
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
@@ -212,3 +226,30 @@ export interface RecoveryKitInfo { publicKey: Uint8Array; fingerprint: string; f
 /** Thrown by every function of this package: `code` is stable, `message` is for people. */
 export interface TesseraError extends Error { code: string }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::shape_error;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // Only deserialised, to provoke serde's errors.
+    struct Shape {
+        label: String,
+    }
+
+    fn message(json: &str) -> String {
+        match serde_json::from_str::<Shape>(json) {
+            Ok(_) => String::from("parsed"),
+            Err(e) => shape_error(&e).message().to_owned(),
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_members_never_values() {
+        assert!(!message(r#"{"label": 123456789012}"#).contains("123456789012"));
+        assert!(!message(r#"{"label": ["SECRETLABEL"]}"#).contains("SECRETLABEL"));
+        assert!(message(r#"{"labl": "x"}"#).contains("unknown field `labl`"));
+        assert!(message("{}").contains("missing field `label`"));
+    }
+}

@@ -388,8 +388,8 @@ impl Vault {
     /// Removes entry `id`; its seed is wiped.
     pub fn remove(&mut self, id: &str) -> Result<(), Error> {
         let u = self.unlocked_mut()?;
-        let (eid, _) = u.entry(id)?;
         let i = u.index(id)?;
+        let eid = u.vault.entries()[i].0;
         u.vault.remove(&eid)?;
         u.book.remove(i);
         u.ids.remove(i);
