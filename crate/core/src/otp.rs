@@ -161,7 +161,9 @@ impl OtpError {
 }
 
 /// A computed code and the window it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the window, not the digits: a live code is a credential for its window.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Code {
     /// The digits, zero-padded to `OtpParams::digits`.
     pub code: String,
@@ -169,6 +171,16 @@ pub struct Code {
     pub valid_from: u64,
     /// TOTP: unix time at which the next code becomes valid. HOTP: `u64::MAX`.
     pub valid_until: u64,
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Code")
+            .field("code", &"[REDACTED]")
+            .field("valid_from", &self.valid_from)
+            .field("valid_until", &self.valid_until)
+            .finish()
+    }
 }
 
 /// A prepared code generator: one secret and its parameters, checked once.
@@ -410,6 +422,20 @@ mod tests {
         assert_eq!(
             code(&secret, &OtpParams::default(), 0).unwrap().code.len(),
             6
+        );
+    }
+
+    #[test]
+    fn code_debug_hides_the_digits() {
+        let code = Code {
+            code: "287082".into(),
+            valid_from: 30,
+            valid_until: 60,
+        };
+        let shown = format!("{code:?}");
+        assert!(
+            !shown.contains("287082") && shown.contains("REDACTED"),
+            "{shown}"
         );
     }
 
