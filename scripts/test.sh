@@ -33,6 +33,7 @@ step "build wasm package and extensions (cargo xtask dist)" cargo xtask dist
 step "wasm package tests (node)" node --test tests/wasm/
 step "extension unit tests (node)" node --test tests/extension/
 step "firefox extension lint (web-ext)" npx web-ext lint --source-dir dist/firefox
+step "build the team server for the browser tests" cargo build -p tessera-server --locked
 step "browser end-to-end (chromium + firefox, built extension)" node --test --test-concurrency=1 tests/e2e/
 step "fuzz (short runs of every target)" scripts/fuzz.sh
 

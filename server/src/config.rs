@@ -3,9 +3,33 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Tessera team server: stores public keys, sealed vaults and grants; never a secret.
+/// Tessera team server: stores public keys, sealed vaults and grants; never a secret. Without a
+/// subcommand it serves; `export` writes the break-glass export of a database offline.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "tessera-server", version, about)]
+#[command(
+    name = "tessera-server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: Config,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Write every vault's sealed snapshot as one JSON document (the same as GET
+    /// /api/v1/export), read from a database or a backup of it, without a running server.
+    /// Opens the database read-only; refuses a schema newer than this binary.
+    Export(crate::export::ExportArgs),
+}
+
+/// The server's flags.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on. Loopback by default: put a TLS reverse proxy in front, or use
     /// --tls-cert/--tls-key, before exposing it.
@@ -58,6 +82,11 @@ pub struct Config {
     /// Largest request body accepted, bytes.
     #[arg(long, env = "TESSERA_MAX_BODY", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Serve the web console's static files from this directory (`cargo xtask dist` writes
+    /// dist/www) for every GET outside /api/. Without it, only the API is served.
+    #[arg(long, env = "TESSERA_WWW_DIR")]
+    pub www_dir: Option<PathBuf>,
 
     /// Database connections per instance.
     #[arg(long, env = "TESSERA_DB_CONNECTIONS", default_value_t = 16)]

@@ -3,15 +3,18 @@
 //!
 //! Layout: [`config`] (flags), [`store`] and [`migrations`] (the data layer, SQLite or
 //! PostgreSQL), [`api`] (routes and handlers), [`audit_log`] (appending to the chain),
-//! [`error`] (JSON errors). docs/SERVER.md explains how to run it; docs/openapi.yaml documents
-//! every route.
+//! [`error`] (JSON errors), [`www`] (the web console's static files), [`export`] (the
+//! break-glass export, online and offline). docs/SERVER.md explains how to run it;
+//! docs/openapi.yaml documents every route.
 
 pub mod api;
 pub mod audit_log;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod migrations;
 pub mod store;
+pub mod www;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +43,8 @@ pub enum StartError {
         addr: SocketAddr,
         error: std::io::Error,
     },
+    #[error("--www-dir {path}: {error}")]
+    WwwDir { path: String, error: std::io::Error },
     #[error("randomness unavailable")]
     Random,
 }
@@ -145,13 +150,35 @@ async fn log_requests(
     res
 }
 
+/// The canonical path of the console directory (the base every served file must lie under).
+fn www_root(dir: &std::path::Path) -> Result<std::path::PathBuf, StartError> {
+    let err = |error| StartError::WwwDir {
+        path: dir.display().to_string(),
+        error,
+    };
+    let root = std::fs::canonicalize(dir).map_err(err)?;
+    if !root.is_dir() {
+        return Err(err(std::io::Error::other("not a directory")));
+    }
+    Ok(root)
+}
+
 /// Opens the database (running migrations), then serves until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
+    let www_dir = match &config.www_dir {
+        Some(dir) => Some(www_root(dir)?),
+        None => None,
+    };
     let url = config.database_url();
     let store = Store::open(&url, config.db_connections).await?;
     tracing::info!(backend = ?store.dialect, "database ready");
     ensure_setup_token(&store, &config).await?;
+    match &www_dir {
+        Some(dir) => tracing::info!(dir = %dir.display(), "serving the web console"),
+        None => tracing::info!("no --www-dir: serving the API only"),
+    }
     let settings = Settings {
+        www_dir,
         public_url: config.public_url(),
         session_ttl_ms: i64::try_from(config.session_ttl_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),

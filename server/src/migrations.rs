@@ -8,6 +8,7 @@
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("initial schema", V1),
     ("grants by member, ordered by vault", V2),
+    ("archived vaults", V3),
 ];
 
 const V1: &str = r#"
@@ -145,4 +146,9 @@ CREATE TABLE rate_limits (
 const V2: &str = r#"
 DROP INDEX grants_member;
 CREATE INDEX grants_member_vault ON grants (member_id, vault_id)
+"#;
+
+/// A vault can be archived: still stored, granted and synced; clients hide it.
+const V3: &str = r#"
+ALTER TABLE vaults ADD COLUMN archived BIGINT NOT NULL DEFAULT 0
 "#;

@@ -59,6 +59,10 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("the database schema is version {found}, newer than this server knows ({known})")]
     SchemaTooNew { found: i64, known: i64 },
+    #[error("no database file at {0}")]
+    NoDatabase(String),
+    #[error("not a Tessera database (no schema version)")]
+    NotTessera,
 }
 
 #[derive(Clone, Debug)]
@@ -120,6 +124,73 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Opens an existing database read-only, without migrating it (the offline export reads a
+    /// live database or a backup of it and must not change it). Returns the store and its schema
+    /// version; a schema newer than this binary is refused, an older one is read as it is.
+    pub async fn open_existing(url: &str) -> Result<(Store, i64), StoreError> {
+        install_default_drivers();
+        let store = if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if !Path::new(path).is_file() {
+                return Err(StoreError::NoDatabase(path.to_owned()));
+            }
+            let pool = AnyPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA query_only = ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect(&format!("sqlite://{path}?mode=ro"))
+                .await?;
+            Store {
+                read: pool.clone(),
+                write: pool,
+                dialect: Dialect::Sqlite,
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("SET default_transaction_read_only = on")
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?;
+            Store {
+                read: pool.clone(),
+                write: pool,
+                dialect: Dialect::Postgres,
+            }
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let version: i64 =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+                .fetch_one(store.reader())
+                .await
+                .map_err(|_| StoreError::NotTessera)?
+                .try_get("v")?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known,
+            });
+        }
+        if version == 0 {
+            return Err(StoreError::NotTessera);
+        }
+        Ok((store, version))
     }
 
     /// The pool for reads that need no transaction.

@@ -204,14 +204,16 @@ async fn migrations_upgrade_and_refuse_a_newer_schema() {
     sqlx::any::install_default_drivers();
     let db = sqlx::AnyPool::connect(&srv.db_url).await.unwrap();
     for sql in [
-        "DELETE FROM schema_migrations WHERE version = 2",
+        "DELETE FROM schema_migrations WHERE version IN (2, 3)",
         "DROP INDEX grants_member_vault",
         "CREATE INDEX grants_member ON grants (member_id)",
+        "ALTER TABLE vaults DROP COLUMN archived",
     ] {
         sqlx::query(sql).execute(&db).await.unwrap();
     }
     srv.spawn().await;
     assert!(srv.log().contains("applied migration version=2"));
+    assert!(srv.log().contains("applied migration version=3"));
     let token = srv.sign_in(&owner.kr, &owner.id).await;
     let (s, _) = srv.get("/api/v1/members/me", &token).await;
     assert_eq!(s, StatusCode::OK, "data kept across the upgrade");
@@ -222,7 +224,7 @@ async fn migrations_upgrade_and_refuse_a_newer_schema() {
         .iter()
         .map(|r| r.try_get("version").unwrap())
         .collect();
-    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(versions, vec![1, 2, 3]);
 
     srv.kill9();
     sqlx::query(

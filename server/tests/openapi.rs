@@ -51,5 +51,5 @@ fn every_route_is_documented_and_every_documented_route_exists() {
         "routes missing from docs/openapi.yaml: {missing:?}"
     );
     assert!(extra.is_empty(), "documented but not routed: {extra:?}");
-    assert_eq!(routed.len(), 32);
+    assert_eq!(routed.len(), 34);
 }

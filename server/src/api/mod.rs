@@ -41,6 +41,8 @@ pub struct Settings {
     pub challenge_ttl_ms: i64,
     pub rate_limit_per_minute: u32,
     pub trust_forwarded_for: bool,
+    /// The canonical web console directory, if one is served.
+    pub www_dir: Option<std::path::PathBuf>,
 }
 
 /// The router and the (method, path) table it was built from; the OpenAPI test compares the
@@ -119,6 +121,11 @@ fn build() -> Routes {
         .add("patch", "/api/v1/vaults/{vault_id}", patch(vaults::write))
         .add(
             "post",
+            "/api/v1/vaults/{vault_id}/archive",
+            post(vaults::archive),
+        )
+        .add(
+            "post",
             "/api/v1/vaults/{vault_id}/rotate",
             post(vaults::rotate),
         )
@@ -151,6 +158,7 @@ fn build() -> Routes {
         .add("get", "/api/v1/audit/export", get(audit::export))
         .add("get", "/api/v1/audit/verify", get(audit::verify))
         .add("post", "/api/v1/audit/events", post(audit::client_event))
+        .add("get", "/api/v1/export", get(crate::export::api_export))
 }
 
 /// Every (method, path) the router serves, methods in lower case.
@@ -161,7 +169,7 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
 pub fn router(state: AppState) -> Router {
     build()
         .router
-        .fallback(|| async { ApiError::not_found("not_found", "no such route") })
+        .fallback(crate::www::fallback)
         .with_state(state)
 }
 

@@ -107,14 +107,17 @@ async fn recovery_key(conn: &mut AnyConnection) -> ApiResult<RecoveryPublicKey> 
 }
 
 /// The stored state of a vault, with its snapshot rebuilt.
-struct Snapshot {
-    epoch: i64,
-    version: i64,
-    rotation_required: bool,
-    bytes: Vec<u8>,
+pub(crate) struct Snapshot {
+    pub(crate) epoch: i64,
+    pub(crate) version: i64,
+    pub(crate) rotation_required: bool,
+    pub(crate) bytes: Vec<u8>,
 }
 
-async fn load_snapshot(conn: &mut AnyConnection, vault: &[u8; 16]) -> ApiResult<Option<Snapshot>> {
+pub(crate) async fn load_snapshot(
+    conn: &mut AnyConnection,
+    vault: &[u8; 16],
+) -> ApiResult<Option<Snapshot>> {
     let Some(row) = sqlx::query(
         "SELECT epoch, version, meta, seal, rotation_required FROM vaults WHERE id = $1",
     )
@@ -220,12 +223,12 @@ pub(crate) async fn list(
     me: Member,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    // The ETag is a hash of (vault, version, role) only, so an unchanged list (the common poll)
-    // is answered 304 from this light query, before any envelope is read.
+    // The ETag is a hash of (vault, version, role, archived) only, so an unchanged list (the
+    // common poll) is answered 304 from this light query, before any envelope is read.
     let mut rtx = state.store.begin_read().await?;
     let rows = sqlx::query(
-        "SELECT g.vault_id, g.role, v.version FROM grants g JOIN vaults v ON v.id = g.vault_id \
-         WHERE g.member_id = $1 ORDER BY g.vault_id",
+        "SELECT g.vault_id, g.role, v.version, v.archived FROM grants g \
+         JOIN vaults v ON v.id = g.vault_id WHERE g.member_id = $1 ORDER BY g.vault_id",
     )
     .bind(me.id.to_vec())
     .fetch_all(&mut *rtx)
@@ -235,13 +238,14 @@ pub(crate) async fn list(
         h.update(r.try_get::<Vec<u8>, _>("vault_id")?);
         h.update(r.try_get::<i64, _>("version")?.to_be_bytes());
         h.update(r.try_get::<String, _>("role")?.as_bytes());
+        h.update([u8::from(r.try_get::<i64, _>("archived")? != 0)]);
     }
     let tag = etag(&format!("l-{}", hex(&h.finalize()[..16])));
     if not_modified(&headers, &tag) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
     }
     let rows = sqlx::query(
-        "SELECT g.vault_id, g.role, v.epoch, v.version, v.rotation_required, e.sealed \
+        "SELECT g.vault_id, g.role, v.epoch, v.version, v.rotation_required, v.archived, e.sealed \
          FROM grants g JOIN vaults v ON v.id = g.vault_id \
          LEFT JOIN envelopes e ON e.vault_id = g.vault_id AND e.kind = 1 AND e.fingerprint = $2 \
          WHERE g.member_id = $1 ORDER BY g.vault_id",
@@ -259,6 +263,7 @@ pub(crate) async fn list(
             "version": r.try_get::<i64, _>("version")?,
             "role": r.try_get::<String, _>("role")?,
             "rotation_required": r.try_get::<i64, _>("rotation_required")? != 0,
+            "archived": r.try_get::<i64, _>("archived")? != 0,
             "grant": r.try_get::<Option<Vec<u8>>, _>("sealed")?.map(|g| b64(&g)),
         }));
     }
@@ -497,13 +502,17 @@ pub(crate) async fn fetch(
             ));
         }
     };
-    // The version alone decides a 304, before the snapshot is assembled.
-    let version: i64 = sqlx::query("SELECT version FROM vaults WHERE id = $1")
+    // The version (and the archive flag) alone decide a 304, before the snapshot is assembled.
+    let row = sqlx::query("SELECT version, archived FROM vaults WHERE id = $1")
         .bind(vault.to_vec())
         .fetch_one(&mut *rtx)
-        .await?
-        .try_get("version")?;
-    let tag = etag(&format!("v{version}-{role}"));
+        .await?;
+    let version: i64 = row.try_get("version")?;
+    let archived = row.try_get::<i64, _>("archived")? != 0;
+    let tag = etag(&format!(
+        "v{version}-{role}{}",
+        if archived { "-archived" } else { "" }
+    ));
     if not_modified(&headers, &tag) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), tag));
     }
@@ -533,6 +542,7 @@ pub(crate) async fn fetch(
         "version": snap.version,
         "role": role,
         "rotation_required": snap.rotation_required,
+        "archived": archived,
         "snapshot": b64(&snap.bytes),
     });
     Ok(with_etag(axum::Json(body).into_response(), tag))
@@ -892,5 +902,64 @@ pub(crate) async fn rotate(
     tx.commit().await?;
     Ok(axum::Json(
         json!({"vault_id": hex(&vault), "epoch": snap.epoch(), "version": version}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ArchiveBody {
+    archived: bool,
+}
+
+/// Archives or unarchives a vault (owner or admin, or `manage` on the vault). An archived vault
+/// is still stored, granted and synced; clients hide it. The snapshot does not change, so the
+/// version does not either (no write is made stale); the list and vault ETags do change. Setting
+/// the flag it already has changes and logs nothing.
+pub(crate) async fn archive(
+    State(state): State<AppState>,
+    me: Member,
+    Path(vault_id): Path<String>,
+    JsonBody(body): JsonBody<ArchiveBody>,
+) -> ApiResult<impl IntoResponse> {
+    let vault = path_id(&vault_id, "vault")?;
+    let mut tx = state.store.begin().await?;
+    if !me.role.is_admin() {
+        require(&mut tx, &vault, &me, true).await?;
+    }
+    let row = sqlx::query(crate::store::dynamic(format!(
+        "SELECT version, archived FROM vaults WHERE id = $1{}",
+        state.store.dialect.for_update()
+    )))
+    .bind(vault.to_vec())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("not_found", "no such vault"))?;
+    let version: i64 = row.try_get("version")?;
+    let was = row.try_get::<i64, _>("archived")? != 0;
+    if was != body.archived {
+        sqlx::query("UPDATE vaults SET archived = $1, updated_ms = $2 WHERE id = $3")
+            .bind(i64::from(body.archived))
+            .bind(now_ms())
+            .bind(vault.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        let action = if body.archived {
+            "vault.archive"
+        } else {
+            "vault.unarchive"
+        };
+        audit_log::append(
+            &mut tx,
+            &state.store,
+            Event::new(action)
+                .actor(me.id)
+                .vault(vault)
+                .detail(json!({"version": version})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(axum::Json(
+        json!({"vault_id": hex(&vault), "archived": body.archived, "version": version}),
     ))
 }

@@ -300,6 +300,27 @@ impl Server {
         (status, v, headers)
     }
 
+    /// A GET with `If-None-Match: etag` (status 304 and a Null body while unchanged).
+    pub async fn call_with_etag(
+        &self,
+        path: &str,
+        token: &str,
+        etag: &str,
+    ) -> (StatusCode, Value, HeaderMap) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .header(reqwest::header::IF_NONE_MATCH, etag)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let v = serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null);
+        (status, v, headers)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let (s, v, _) = self.call(Method::GET, path, Some(token), None).await;
         (s, v)
