@@ -28,6 +28,7 @@ step "clippy (wasm32)" cargo clippy -p tessera-core -p tessera-wasm --target was
 step "core builds for wasm32 without wasm deps" scripts/check-core-purity.sh
 step "rust tests (server on SQLite)" cargo test --workspace --locked
 step "server tests on PostgreSQL (incl. the PostgreSQL-only ones)" scripts/with-postgres.sh cargo test -p tessera-server --locked -- --include-ignored
+step "CLI team mode against the real server binary" cargo test -p tessera-cli --locked --test team -- --include-ignored
 step "JS lint (eslint)" npx eslint .
 step "build wasm package and extensions (cargo xtask dist)" cargo xtask dist
 step "wasm package tests (node)" node --test tests/wasm/

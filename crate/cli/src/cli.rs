@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::recover::Format;
+
 const AFTER_HELP: &str = "\
 Environment:
   TESSERA_HOME        vault home directory (same as --home)
@@ -103,6 +105,64 @@ stderr and the command exits 2. A HOTP entry's counter advances in the vault.")]
         #[command(subcommand)]
         command: AuditCommand,
     },
+
+    /// Break-glass: open every vault of an export with the organisation recovery kit, offline
+    #[command(after_help = "\
+EXPORT is the JSON of the team server's GET /api/v1/export or `tessera-server export`
+(format tessera-export-v1), or one raw vault snapshot; `-` reads stdin. With --server URL the
+export is fetched by this machine's team membership (owner only; the server logs
+recovery.export). The kit's fingerprint must be the export's recovery_fingerprint. Nothing is
+written unless every vault opens. `table` (the default) prints no seeds; `uris` and `json`
+contain every seed and need --out FILE (written atomically, mode 0600), or --out - to print.")]
+    Recover {
+        /// File holding the recovery kit text (TESSERA-RECOVERY-V1-...)
+        #[arg(long, value_name = "KITFILE")]
+        kit: PathBuf,
+        /// The export or snapshot file; `-` reads stdin
+        #[arg(
+            value_name = "EXPORT",
+            required_unless_present = "server",
+            conflicts_with = "server"
+        )]
+        export: Option<PathBuf>,
+        /// Fetch the export from this team server instead (must be this machine's team)
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// Output: table (no seeds), uris or json (with seeds)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write the output to FILE (atomically, mode 0600); `-` is stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+
+    /// Team mode: join a team server, sync the vaults granted to this keyring, leave
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Join with an invite link (`https://SERVER/invite#TOKEN`); prints the fingerprint an admin confirms
+    #[command(after_help = "\
+The link's server must use https (http only for 127.0.0.1, [::1] and localhost). The keyring of
+this home registers its public keys; an admin then confirms the printed fingerprint in the
+console, and `tessera team sync` fetches the vaults granted to you.")]
+    Join {
+        /// The invite link
+        link: String,
+        /// A label the admins see (name or e-mail)
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Membership and cache: server, member id, fingerprint, cached vaults, queued audit events
+    Status,
+    /// Sign in and fetch every vault granted to this member into the local cache
+    Sync,
+    /// Forget the membership and wipe the team cache on this machine (the server keeps the member)
+    Leave,
 }
 
 #[derive(Debug, Subcommand)]

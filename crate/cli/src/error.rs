@@ -114,6 +114,38 @@ pub enum CliError {
     #[error("internal error: {0}")]
     Internal(&'static str),
 
+    /// `tessera recover` refused its input: the kit, the export or a snapshot in it. `code` is
+    /// stable (see docs/CLI.md); `exit` is 2 for input the user must change, 1 otherwise. The
+    /// message never quotes the kit.
+    #[error("{message}")]
+    Recover {
+        code: &'static str,
+        message: String,
+        exit: u8,
+    },
+
+    /// Team mode on this machine: no membership, a bad invite link or server URL, a damaged
+    /// cache, a revoked member (exit 2 for input the user must change, 1 otherwise).
+    #[error("{message}")]
+    Team {
+        code: &'static str,
+        message: String,
+        exit: u8,
+    },
+
+    /// The team server answered with an error (`code` is the server's own error code).
+    #[error("the team server refused ({status}): {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// The team server could not be reached (network, TLS, timeout). Never carries a URL with a
+    /// token: paths hold ids only.
+    #[error("cannot reach the team server {origin}: {reason}")]
+    Unreachable { origin: String, reason: String },
+
     #[error("{context} {}: {source}", .path.display())]
     Io {
         context: &'static str,
@@ -131,9 +163,58 @@ impl CliError {
         }
     }
 
+    /// A stable machine-readable code, printed at the end of the error line (`[code]`).
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Usage(_) => "usage",
+            Self::Uri(e) => e.code(),
+            Self::Import { .. } => "import_invalid_line",
+            Self::AuditInput { .. } => "audit_input_invalid",
+            Self::AuditBroken { .. } => "audit_verification_failed",
+            Self::NoMatch(_) => "no_match",
+            Self::Ambiguous { .. } => "ambiguous_query",
+            Self::Otp(_) => "otp_failed",
+            Self::AtWithHotp => "at_with_hotp",
+            Self::NoVault(_) => "no_vault",
+            Self::Incomplete { .. } => "incomplete_home",
+            Self::NotPersonal(_) => "not_personal",
+            Self::VaultExists(_) => "vault_exists",
+            Self::Keyring { source, .. } => source.code(),
+            Self::Vault { source, .. } => source.code(),
+            Self::Busy(_) => "busy",
+            Self::Declined => "declined",
+            Self::Clock => "clock_before_1970",
+            Self::Random => "random_failed",
+            Self::Internal(_) => "internal",
+            Self::Recover { code, .. } | Self::Team { code, .. } => code,
+            Self::Server { code, .. } => code,
+            Self::Unreachable { .. } => "network_unreachable",
+            Self::Io { .. } => "io",
+        }
+    }
+
+    /// A `Recover` error.
+    pub fn recover(code: &'static str, exit: u8, message: impl Into<String>) -> Self {
+        Self::Recover {
+            code,
+            message: message.into(),
+            exit,
+        }
+    }
+
+    /// A `Team` error.
+    pub fn team(code: &'static str, exit: u8, message: impl Into<String>) -> Self {
+        Self::Team {
+            code,
+            message: message.into(),
+            exit,
+        }
+    }
+
     /// 2 when the user's input must change, 1 otherwise (see the module doc).
     pub fn exit_code(&self) -> u8 {
         match self {
+            Self::Recover { exit, .. } | Self::Team { exit, .. } => *exit,
             Self::Usage(_)
             | Self::Uri(_)
             | Self::Import { .. }
@@ -154,6 +235,8 @@ impl CliError {
             | Self::Random
             | Self::AuditBroken { .. }
             | Self::Internal(_)
+            | Self::Server { .. }
+            | Self::Unreachable { .. }
             | Self::Io { .. } => 1,
         }
     }

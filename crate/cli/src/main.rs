@@ -17,12 +17,13 @@ mod out;
 mod passphrase;
 mod rng;
 mod store;
+mod team;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{AuditCommand, Cli, Command};
+use crate::cli::{AuditCommand, Cli, Command, TeamCommand};
 use crate::error::CliError;
 use crate::home::Home;
 
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            out::error_line(&e.to_string());
+            out::error_line(&format!("{e} [{}]", e.code()));
             ExitCode::from(e.exit_code())
         }
     }
@@ -73,6 +74,30 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit {
             command: AuditCommand::Verify { file, head },
         } => commands::audit::verify(&file, head.as_deref()),
+        Command::Recover {
+            kit,
+            export,
+            server,
+            format,
+            out,
+        } => {
+            let fetch = || match (&export, &server) {
+                (Some(path), _) => commands::recover::read_export_file(path),
+                (None, Some(url)) => commands::team::fetch_export(&home()?, url),
+                (None, None) => Err(CliError::Usage(
+                    "give an EXPORT file or --server URL".into(),
+                )),
+            };
+            commands::recover::run(&kit, fetch, format, out.as_deref())
+        }
+        Command::Team { command } => match command {
+            TeamCommand::Join { link, label } => {
+                commands::team::join(&home()?, &link, label.as_deref())
+            }
+            TeamCommand::Status => commands::team::status(&home()?),
+            TeamCommand::Sync => commands::team::sync(&home()?),
+            TeamCommand::Leave => commands::team::leave(&home()?),
+        },
     }
 }
 

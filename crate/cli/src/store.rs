@@ -93,6 +93,10 @@ impl Store {
         Ok(())
     }
 
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
     pub fn entries(&self) -> &[(EntryId, Entry)] {
         self.vault.entries()
     }

@@ -8,10 +8,13 @@ use tessera_core::otpauth;
 use tessera_core::{Entry, SecretBytes};
 use zeroize::Zeroizing;
 
+use super::pick;
+use super::team::{self as team_cmd, Contact, MAX_CACHE_AGE_MS};
 use crate::error::CliError;
 use crate::home::Home;
 use crate::out;
 use crate::store::{Access, Store};
+use crate::team::{self, Membership};
 
 /// The prefix that makes `tessera code TARGET` read TARGET as a URI (any case, as the parser).
 const URI_PREFIX: &str = "otpauth://";
@@ -59,7 +62,97 @@ pub fn of_uri(uri: &str, at: Option<u64>) -> Result<(), CliError> {
 /// `tessera code QUERY`. A HOTP entry's counter is advanced and saved *before* the code is
 /// printed, so a code is never shown twice even if the write fails.
 pub fn of_query(home: &Home, query: &str, at: Option<u64>) -> Result<(), CliError> {
-    let mut store = Store::open(home, Access::Read)?;
+    let store = Store::open(home, Access::Read)?;
+    match team::membership(home)? {
+        Some(m) => of_query_team(home, store, &m, query, at),
+        None => personal(home, store, query, at),
+    }
+}
+
+/// A query over the personal vault and the cached team vaults together.
+fn of_query_team(
+    home: &Home,
+    store: Store,
+    m: &Membership,
+    query: &str,
+    at: Option<u64>,
+) -> Result<(), CliError> {
+    let (mut index, mut vaults) = team::open_cached(home, store.keyring())?;
+    let mut picked = pick::one(&pick::candidates(&store, &vaults), query);
+    let stale = team::now_ms()?.saturating_sub(index.synced_ms) > MAX_CACHE_AGE_MS;
+    if stale && matches!(picked, Err(CliError::NoMatch(_))) {
+        // Perhaps a team entry added since the last sync (or no sync yet): look once more.
+        match team_cmd::sync_with(home, m, store.keyring()) {
+            Ok(_) => {
+                (index, vaults) = team::open_cached(home, store.keyring())?;
+                picked = pick::one(&pick::candidates(&store, &vaults), query);
+            }
+            Err(e) if team_cmd::transient(&e) => {}
+            Err(
+                e @ CliError::Team {
+                    code: "member_revoked",
+                    ..
+                },
+            ) => return Err(e),
+            // The query's own answer (no match) stays the error; the sync's goes before it.
+            Err(e) => out::note(&format!(
+                "tessera: warning: team sync failed: {e} [{}]",
+                e.code()
+            )),
+        }
+    }
+    let picked = picked?;
+    let (vault_id, entry_id) = match picked {
+        pick::Picked::Personal(id) => {
+            return personal(home, store, &format!("id:{}", id.to_hex()), at);
+        }
+        pick::Picked::Team(v, e) => (v, e),
+    };
+    let keyring = store.keyring();
+    let stale = team::now_ms()?.saturating_sub(index.synced_ms) > MAX_CACHE_AGE_MS;
+    let (contact, vaults) = if stale {
+        match team_cmd::sync_with(home, m, keyring) {
+            Ok(synced) => (
+                Contact::Signed(synced.client),
+                team::open_cached(home, keyring)?.1,
+            ),
+            Err(e) if team_cmd::transient(&e) => {
+                out::note(&format!(
+                    "tessera: warning: {} unreachable or busy; using the team cache from {} min ago",
+                    m.origin,
+                    team::now_ms()?.saturating_sub(index.synced_ms) / 60_000
+                ));
+                (Contact::Offline(e), vaults)
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        (Contact::Fresh, vaults)
+    };
+    let entry = vaults
+        .iter()
+        .find(|v| v.vault.id() == vault_id)
+        .and_then(|v| v.vault.get(&entry_id))
+        .ok_or_else(|| {
+            CliError::team(
+                "team_entry_gone",
+                1,
+                "this entry is no longer in a team vault granted to you (after a sync)",
+            )
+        })?;
+    if matches!(entry.otp.kind, OtpKind::Hotp { .. }) {
+        return Err(CliError::team(
+            "team_hotp_unsupported",
+            2,
+            "this team entry is counter-based (HOTP): use the extension or the console",
+        ));
+    }
+    let code = compute(&entry.secret, &entry.otp, at)?;
+    team_cmd::audit_reveal(home, m, keyring, contact, vault_id, entry_id)?;
+    out::line(&code)
+}
+
+fn personal(home: &Home, mut store: Store, query: &str, at: Option<u64>) -> Result<(), CliError> {
     let (_, entry) = store.pick_one(query)?;
     if !matches!(entry.otp.kind, OtpKind::Hotp { .. }) {
         let code = compute(&entry.secret, &entry.otp, at)?;

@@ -4,11 +4,12 @@ use tessera_core::Entry;
 use tessera_core::otp::OtpKind;
 use tessera_core::vault::EntryId;
 
-use super::printable;
+use super::{pick, printable};
 use crate::error::CliError;
 use crate::home::Home;
 use crate::out;
 use crate::store::{Access, Store};
+use crate::team;
 
 const HEADER: [&str; 5] = ["ID", "NAME", "ISSUER", "AWS ACCOUNT", "TYPE"];
 /// Entry ids are 32 hex digits; 8 are enough to tell a personal vault's entries apart and to
@@ -17,6 +18,20 @@ const SHORT_ID_LEN: usize = 8;
 
 pub fn run(home: &Home) -> Result<(), CliError> {
     let store = Store::open(home, Access::Read)?;
+    if team::membership(home)?.is_some() {
+        // Team mode: the cached team vaults too (no network), with a VAULT column.
+        let (_, vaults) = team::open_cached(home, store.keyring())?;
+        let mut rows = vec![pick::HEADER.map(String::from)];
+        rows.extend(
+            pick::candidates(&store, &vaults)
+                .iter()
+                .map(pick::row_with_vault),
+        );
+        for line in table(&rows) {
+            out::line(&line)?;
+        }
+        return Ok(());
+    }
     let entries = store.entries();
     if entries.is_empty() {
         out::note("The vault is empty: add entries with `tessera add` or `tessera import`.");
@@ -31,8 +46,8 @@ pub fn run(home: &Home) -> Result<(), CliError> {
 }
 
 /// Rows as lines of left-aligned columns two spaces apart.
-pub fn table(rows: &[[String; 5]]) -> Vec<String> {
-    let mut widths = [0usize; 5];
+pub fn table<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = [0usize; N];
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());

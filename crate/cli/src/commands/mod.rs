@@ -7,7 +7,10 @@ pub mod code;
 pub mod import;
 pub mod init;
 pub mod list;
+pub mod pick;
+pub mod recover;
 pub mod rm;
+pub mod team;
 
 use tessera_core::Entry;
 use tessera_core::otp::OtpKind;
