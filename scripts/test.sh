@@ -32,6 +32,7 @@ step "CLI team mode against the real server binary" cargo test -p tessera-cli --
 step "JS lint (eslint)" npx eslint .
 step "build wasm package and extensions (cargo xtask dist)" cargo xtask dist
 step "wasm package tests (node)" node --test tests/wasm/
+step "web console tests (node)" node --test tests/www/
 step "extension unit tests (node)" node --test tests/extension/
 step "firefox extension lint (web-ext)" npx web-ext lint --source-dir dist/firefox
 step "build the team server for the browser tests" cargo build -p tessera-server --locked

@@ -80,7 +80,7 @@ fn emit_manifests(root: &Path, dist: &Path) -> Result<()> {
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
+pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     let mut entries: Vec<_> = fs::read_dir(from)
         .with_context(|| format!("reading {}", from.display()))?
@@ -101,7 +101,7 @@ fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn copy_file(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_file(from: &Path, to: &Path) -> Result<()> {
     if let Some(parent) = to.parent() {
         fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }

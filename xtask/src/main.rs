@@ -7,6 +7,7 @@
 
 mod extension;
 mod wasm;
+mod www;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,13 +21,17 @@ tasks:
   dist [--no-wasm-opt] [--keep-names]
                          build everything under dist/:
                            dist/pkg/   the wasm package (wasm-bindgen --target web, wasm-opt -Oz)
+                           dist/chrome/, dist/firefox/   the extension
+                           dist/www/   the web console (tessera-server --www-dir dist/www)
                          --keep-names keeps the wasm name section, for size profiling only
+  www                    rebuild only dist/www/ (the console) from the current dist/pkg/
   help                   this text";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("dist") => dist(&args[1..]),
+        Some("www") => workspace_root().and_then(|root| www::package(&root, &root.join("dist"))),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -66,6 +71,10 @@ fn dist(args: &[String]) -> Result<()> {
     // 2. The browser extension: dist/chrome/ and dist/firefox/ (extension/ sources, the wasm
     //    package, one manifest per browser emitted from the top-level manifest.json).
     extension::package(&root, &dist)?;
+
+    // 3. The web console: dist/www/ (www/ sources, the wasm package, the shared team client, the
+    //    extension page modules it reuses, the QR decoder and encoder).
+    www::package(&root, &dist)?;
 
     Ok(())
 }
