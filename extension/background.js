@@ -20,19 +20,38 @@ import { getSettings, setSettings } from './background/settings.js';
 import { ACTIONS, logUse, readUseLog } from './background/use-log.js';
 import {
   AUTOLOCK_ALARM,
+  codedError,
   createVault,
   fromBase64,
   importCliVault,
   lock,
-  mayManage,
   openVault,
   requireVault,
   rescheduleAutoLock,
-  revealEntry,
   saveVault,
   unlockVault,
   vaultState,
 } from './background/vault.js';
+import { TEAM_SYNC_ALARM } from './background/team.js';
+import {
+  PERSONAL,
+  allVaults,
+  listed,
+  locate,
+  locateIn,
+  mayReveal,
+  recordTeamUse,
+  startTeamSync,
+  syncIfUnlocked,
+  team,
+} from './background/vaults.js';
+
+/** The personal vault holding `id`, or a typed refusal for a team entry (changed in the console). */
+async function personalEntry(id) {
+  const ref = await locate(id);
+  if (ref.key !== PERSONAL) throw codedError('team_read_only', 'team entries are changed in the team console');
+  return ref.vault;
+}
 
 const handlers = {
   // ---- content script (sender already checked: top frame of a tab, AWS sign-in host) ----
@@ -52,6 +71,7 @@ const handlers = {
   },
   [MSG.VAULT_UNLOCK]: async (m) => {
     await unlockVault(m.passphrase);
+    startTeamSync();
     await rescanPendingTabs();
     return { state: await vaultState() };
   },
@@ -62,14 +82,29 @@ const handlers = {
   [MSG.VAULT_IMPORT_CLI]: (m) =>
     importCliVault(fromBase64(m.keyring), fromBase64(m.vault), m.passphrase),
   [MSG.ENTRIES_LIST]: async () => ({
-    entries: (await requireVault()).list().map((info) => ({ ...info, manage: mayManage(info) })),
+    entries: (await allVaults()).flatMap((ref) => ref.vault.list().map((info) => listed(info, ref))),
   }),
   [MSG.ENTRIES_CODES]: async (m) => {
-    const vault = await requireVault();
+    const vaults = await allVaults();
     const time = Date.now() / 1000;
-    // One batch call for every code asked (and one more for the next codes, when asked).
-    const codes = vault.codes(time, m.ids);
-    const next = m.ahead ? vault.codes(time + m.ahead, m.ids) : null;
+    // One batch call per vault for every code asked (and one more for the next codes, when asked).
+    const groups = new Map();
+    for (const [k, id] of m.ids.entries()) {
+      const ref = vaults.length === 1 ? vaults[0] : locateIn(id, vaults);
+      if (!groups.has(ref)) groups.set(ref, { ids: [], at: [] });
+      groups.get(ref).ids.push(id);
+      groups.get(ref).at.push(k);
+    }
+    const codes = new Array(m.ids.length);
+    const next = m.ahead ? new Array(m.ids.length) : null;
+    for (const [ref, group] of groups) {
+      const now = ref.vault.codes(time, group.ids);
+      const later = m.ahead ? ref.vault.codes(time + m.ahead, group.ids) : null;
+      group.at.forEach((k, j) => {
+        codes[k] = now[j];
+        if (next) next[k] = later[j];
+      });
+    }
     return { time, codes, next };
   },
   [MSG.ENTRIES_IMPORT]: async (m) => {
@@ -78,29 +113,33 @@ const handlers = {
     return result;
   },
   [MSG.ENTRY_UPDATE]: async (m) => {
-    (await requireVault()).update(m.id, m.edit);
+    (await personalEntry(m.id)).update(m.id, m.edit);
     await saveVault();
     return { ok: true };
   },
   [MSG.ENTRY_DELETE]: async (m) => {
-    (await requireVault()).remove(m.id);
+    (await personalEntry(m.id)).remove(m.id);
     await saveVault();
     await forgetEntry(m.id);
     return { ok: true };
   },
   [MSG.ENTRY_COPIED]: async (m, sender) => {
-    const vault = await requireVault();
-    vault.get(m.id); // throws entry_not_found for an unknown id
+    const ref = await locate(m.id); // throws entry_not_found for an unknown id
     await logUse(m.id, ACTIONS.COPY, '');
-    const code = vault.code(m.id, Date.now() / 1000);
+    await recordTeamUse(ref, m.id, ACTIONS.COPY, '');
+    const code = ref.vault.code(m.id, Date.now() / 1000);
     const { clipboardClearSeconds } = await getSettings();
-    await clearClipboardLater(vault, m.id, clipboardClearSeconds, code, sender);
+    await clearClipboardLater(ref.vault, m.id, clipboardClearSeconds, code, sender);
     return { ok: true };
   },
+  // The seed leaves wasm only here, and only for an entry the member manages: the personal
+  // vault, or a team vault granted with role `manage` (never `use`, whatever a page asks).
   [MSG.ENTRY_REVEAL]: async (m) => {
-    const revealed = await revealEntry(m.id);
+    const ref = await locate(m.id);
+    if (!mayReveal(ref)) throw codedError('forbidden', 'this entry is not yours to manage');
     await logUse(m.id, ACTIONS.REVEAL, '');
-    return revealed;
+    await recordTeamUse(ref, m.id, ACTIONS.REVEAL, '');
+    return { secret: ref.vault.revealSecret(m.id), uri: ref.vault.exportUri(m.id) };
   },
   [MSG.FILL_ACTIVE_TAB]: (m) => fillActiveTab(m.id),
   [MSG.ACTIVE_TAB_STATE]: () => activeTabState(),
@@ -111,6 +150,27 @@ const handlers = {
     return settings;
   },
   [MSG.USE_LOG_GET]: async () => ({ log: await readUseLog() }),
+
+  // ---- team mode (background/team.js) ----
+  [MSG.TEAM_STATUS]: () => team.status(),
+  [MSG.TEAM_CONNECT]: async (m) => {
+    await requireVault(); // restores the keyring after a worker restart
+    const connected = await team.connect(m.link);
+    await startTeamSync();
+    return { ...connected, ...(await team.status()) };
+  },
+  [MSG.TEAM_SYNC]: async () => {
+    await requireVault();
+    return team.sync();
+  },
+  [MSG.TEAM_DISCONNECT]: async (m) => {
+    await team.disconnect(m.origin);
+    return team.status();
+  },
+  [MSG.TEAM_EVENTS_DISMISS]: async (m) => {
+    await team.dismissFailedEvents(m.origin);
+    return team.status();
+  },
 };
 
 onMessage((message, sender) => {
@@ -127,6 +187,7 @@ onMessage((message, sender) => {
 ext.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === AUTOLOCK_ALARM) lock();
   else if (alarm.name === CLIPBOARD_ALARM) onClipboardAlarm();
+  else if (alarm.name === TEAM_SYNC_ALARM) syncIfUnlocked().catch(() => {});
 });
 
 // storage.session is emptied by a browser restart anyway; locking here also drops the alarm.

@@ -42,6 +42,12 @@ export const MSG = Object.freeze({
   SETTINGS_GET: 'tessera:settings-get',
   SETTINGS_SET: 'tessera:settings-set',
   USE_LOG_GET: 'tessera:use-log-get',
+  // extension pages -> background: team mode (background/team.js)
+  TEAM_STATUS: 'tessera:team-status',
+  TEAM_CONNECT: 'tessera:team-connect',
+  TEAM_SYNC: 'tessera:team-sync',
+  TEAM_DISCONNECT: 'tessera:team-disconnect',
+  TEAM_EVENTS_DISMISS: 'tessera:team-events-dismiss',
 });
 
 export const SENDER = Object.freeze({
@@ -87,6 +93,8 @@ export const LIMITS = Object.freeze({
   // The CLI's keyring.tessera (190 bytes) and vault.tessera, base64 (runtime messages are JSON).
   CLI_FILE: 64 * 1024 * 1024,
   EDIT_TEXT: 1024,
+  // An invite link `${origin}/invite#${token}`, or a server origin.
+  TEAM_LINK: 2048,
 });
 
 export const CODE_PATTERN = /^[0-9]{6,8}$/;
@@ -205,6 +213,17 @@ export const SCHEMAS = Object.freeze({
   [MSG.SETTINGS_GET]: { from: [EXTENSION], payload: object({}) },
   [MSG.SETTINGS_SET]: { from: [EXTENSION], payload: object({ settings }) },
   [MSG.USE_LOG_GET]: { from: [EXTENSION], payload: object({}) },
+  [MSG.TEAM_STATUS]: { from: [EXTENSION], payload: object({}) },
+  // The invite link pasted in the options page (its host permission already granted there).
+  [MSG.TEAM_CONNECT]: { from: [EXTENSION], payload: object({ link: string(LIMITS.TEAM_LINK) }) },
+  [MSG.TEAM_SYNC]: { from: [EXTENSION], payload: object({}) },
+  // Forgets a team server on this device (cache, session, queued events); origin as in TEAM_STATUS.
+  [MSG.TEAM_DISCONNECT]: { from: [EXTENSION], payload: object({ origin: string(LIMITS.TEAM_LINK) }) },
+  // Removes the audit events the server refused, once shown (all servers when origin is absent).
+  [MSG.TEAM_EVENTS_DISMISS]: {
+    from: [EXTENSION],
+    payload: object({ origin: string(LIMITS.TEAM_LINK) }, ['origin']),
+  },
 });
 
 // ---- validation --------------------------------------------------------------------------------

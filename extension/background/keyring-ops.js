@@ -3,9 +3,10 @@
 // they run either in a dedicated worker (kdf-worker.js, where the background shares a thread with
 // the extension's pages, as in Firefox) or inline (Chrome's service worker is its own thread).
 //
-// What leaves: sealed bytes (safe to store), the public keys (public), and the vault key, which
-// the background keeps in memory and storage.session for the lock window. Keyring secrets never
-// leave wasm: each handle is freed (wiped) before returning.
+// What leaves: sealed bytes (safe to store), the public keys (public), the vault key and the
+// keyring's session secret (`keyring.sessionSecret()`), which the background keeps in memory and
+// storage.session for the lock window (team sign-in and audit-event signatures need the keyring
+// while unlocked). Each wasm handle is freed (wiped) before returning.
 
 export const PERSONAL_VAULT_NAME = 'Personal';
 
@@ -22,6 +23,7 @@ export function createKeyringAndVault(tessera, passphrase) {
         sealedVault: vault.seal([publicKeys], undefined),
         publicKeys,
         vaultKey: tessera.vaultSessionKey(vault),
+        keyringSecret: keyring.sessionSecret(),
       };
     } finally {
       vault.free();
@@ -31,13 +33,17 @@ export function createKeyringAndVault(tessera, passphrase) {
   }
 }
 
-/** Opens a sealed keyring and a vault granted to it: `{publicKeys, vaultKey}`. */
+/** Opens a sealed keyring and a vault granted to it: `{publicKeys, vaultKey, keyringSecret}`. */
 export function openKeyringAndVault(tessera, sealedKeyring, sealedVault, passphrase) {
   const keyring = tessera.Keyring.unlock(sealedKeyring, passphrase);
   try {
     const vault = tessera.Vault.open(sealedVault, keyring);
     try {
-      return { publicKeys: keyring.publicKeys(), vaultKey: tessera.vaultSessionKey(vault) };
+      return {
+        publicKeys: keyring.publicKeys(),
+        vaultKey: tessera.vaultSessionKey(vault),
+        keyringSecret: keyring.sessionSecret(),
+      };
     } finally {
       vault.free();
     }

@@ -1,15 +1,18 @@
 // AWS sign-in in the background: what each tab's content script reported, which entry belongs
 // there (the core's matching, through the wasm layer), and the code sent back.
 //
-// Every decision about hosts and candidates is the core's (`classifyHost`, `rankSignIn`). This
-// module keeps per-tab state, computes codes, and talks to tabs. The content script gets a code
-// or candidate labels, never a seed.
+// Every decision about hosts and candidates is the core's (`classifyHost`, `rankSignIn`, per
+// vault; the rankings of the personal and team vaults are merged here by the core's own rule).
+// This module keeps per-tab state, computes codes, and talks to tabs. The content script gets a
+// code or candidate labels, never a seed. A fill from a team vault is a signed audit event.
 import { actionApi, ext, sessionStorageArea } from '../browser.js';
 import { LIMITS, MFA_UI, MSG, NOTHING_REASON, make } from '../messages.js';
 import { loadWasm } from '../wasm.js';
 import { getSettings } from './settings.js';
 import { ACTIONS, logUse } from './use-log.js';
 import { codedError, openVault, sessionVaultKey } from './vault.js';
+import { mergeRankings } from './ranking.js';
+import { PERSONAL, allVaults, locate, recordTeamUse } from './vaults.js';
 
 const BACKGROUND = 'background';
 const TAB_KEY = (tabId) => `signin:${tabId}`;
@@ -125,15 +128,17 @@ async function mfaStepShown(message, sender, host) {
     await saveTabState(tabId, state);
     return make(MSG.SHOW_CHOOSER, { candidates: [] }, BACKGROUND);
   }
-  const ranking = await rank(vault, state);
+  const vaults = await allVaults();
+  const ranking = await rank(vaults, state);
   if (ranking.fill) {
     await saveTabState(tabId, state);
-    return fillReply(vault, ranking.fill, tabId, sender.url);
+    return fillReply(ranking.fill, tabId, sender.url, vaults);
   }
-  state.offered = ranking.candidates.slice(0, LIMITS.CANDIDATES).map((c) => c.id);
+  const offered = ranking.candidates.slice(0, LIMITS.CANDIDATES);
+  state.offered = offered.map((c) => c.id);
   state.accountKey = ranking.accountKey;
   await saveTabState(tabId, state);
-  return make(MSG.SHOW_CHOOSER, { candidates: state.offered.map((id) => candidate(vault, id)) }, BACKGROUND);
+  return make(MSG.SHOW_CHOOSER, { candidates: offered.map((c) => candidate(c.ref, c.id)) }, BACKGROUND);
 }
 
 export function onCandidateChosen(message, sender) {
@@ -151,33 +156,34 @@ async function candidateChosen(message, sender) {
   if (!vault) return make(MSG.NOTHING_TO_FILL, { reason: NOTHING_REASON.LOCKED }, BACKGROUND);
   if (message.remember && state.accountKey) await remember(state.accountKey, message.id);
   await saveTabState(tabId, state);
-  return fillReply(vault, message.id, tabId, sender.url);
+  return fillReply(message.id, tabId, sender.url);
 }
 
 // ---- matching -----------------------------------------------------------------------------------
 
-async function rank(vault, state) {
+async function rank(vaults, state) {
   const tessera = await loadWasm();
   const context = { url: state.url, ...state.fields };
-  const first = tessera.rankSignIn(vault, context, undefined);
-  if (!first.accountKey) return first;
-  const remembered = await rememberedChoice(first.accountKey);
-  return remembered ? tessera.rankSignIn(vault, context, remembered) : first;
+  const rankings = vaults.map((ref) => ({ ref, ranking: tessera.rankSignIn(ref.vault, context, undefined) }));
+  const accountKey = rankings[0]?.ranking.accountKey;
+  const remembered = accountKey ? await rememberedChoice(accountKey) : undefined;
+  return mergeRankings(rankings, remembered);
 }
 
-/** What the chooser shows for an entry: its name and what tells it apart. Text only. */
-export function describe(info) {
+/** What the chooser shows for an entry: its name and what tells it apart (and its team vault). Text only. */
+export function describe(info, vaultName = null) {
   const parts = [info.label];
   if (info.issuer) parts.push(info.issuer);
   const account = info.awsAccountAlias ?? info.awsAccountId;
   if (account) parts.push(account);
   if (info.awsPrincipal === 'root') parts.push(info.rootEmail ? `root ${info.rootEmail}` : 'root');
   else if (info.iamUserName) parts.push(info.iamUserName);
+  if (vaultName) parts.push(`(${vaultName})`);
   return parts.join(' · ').slice(0, LIMITS.LABEL);
 }
 
-function candidate(vault, id) {
-  return { id, label: describe(vault.get(id)) };
+function candidate(ref, id) {
+  return { id, label: describe(ref.vault.get(id), ref.key === PERSONAL ? null : ref.name) };
 }
 
 // Remembered choices: storage.local maps HMAC-SHA256(vault key, account key) to an entry id, so
@@ -231,14 +237,17 @@ export async function codeToFill(vault, id) {
   return vault.code(id, now);
 }
 
-async function fillReply(vault, id, tabId, url) {
-  const code = await codeToFill(vault, id);
+async function fillReply(id, tabId, url, vaults) {
+  const ref = await locate(id, vaults);
+  const code = await codeToFill(ref.vault, id);
   const { autoSubmit } = await getSettings();
   const state = (await tabState(tabId)) ?? freshState(url);
   state.filled = true;
   state.offered = [];
   await saveTabState(tabId, state);
-  await logUse(id, ACTIONS.FILL, new URL(url).host);
+  const host = new URL(url).host;
+  await logUse(id, ACTIONS.FILL, host);
+  await recordTeamUse(ref, id, ACTIONS.FILL, host);
   return make(MSG.FILL_CODE, { code, autoSubmit }, BACKGROUND);
 }
 
@@ -273,7 +282,7 @@ export async function fillActiveTab(id) {
   }
   const vault = await openVault();
   if (!vault) throw codedError('vault_locked');
-  const reply = await fillReply(vault, id, tab.id, tab.url);
+  const reply = await fillReply(id, tab.id, tab.url);
   await ext.tabs.sendMessage(tab.id, reply, { frameId: 0 });
   return { filled: true };
 }

@@ -4,12 +4,14 @@
 // Where things live:
 //   storage.local    the sealed keyring and the sealed vault (FORMAT.md §3, §9), base64; settings;
 //                    remembered choices; the use log. Nothing here opens without the passphrase.
-//   storage.session  while unlocked: the vault key, the public keys (to re-seal after a change)
-//                    and the auto-lock deadline. Memory only, never written to disk, cleared by the
+//   storage.session  while unlocked: the vault key, the keyring's session secret (team sign-in and
+//                    audit-event signatures, background/team.js), the public keys (to re-seal
+//                    after a change) and the auto-lock deadline. Memory only, never written to disk, cleared by the
 //                    browser on restart, readable only by the extension's own pages and background
 //                    (not by content scripts). It lets the vault reopen after Chrome stopped the
 //                    idle service worker, without asking for the passphrase again.
-//   memory           the open wasm Vault (seeds in wasm memory), rebuilt from the two above.
+//   memory           the open wasm Vault (seeds in wasm memory) and Keyring, rebuilt from the two
+//                    above.
 //
 // Auto-lock: every use moves the deadline to now + autoLockMinutes and sets an alarm for it; the
 // alarm (or the first use after the deadline, whichever comes first) locks. A browser restart
@@ -51,7 +53,13 @@ export function fromBase64(text) {
 // ---- state ------------------------------------------------------------------------------------
 
 /** The open vault (a wasm handle) and the session it was opened from. */
-let open = null; // { vault, publicKeys: Uint8Array, vaultKey: Uint8Array }
+let open = null; // { vault, keyring, publicKeys: Uint8Array, vaultKey: Uint8Array }
+/** Called when the vault locks (the team module frees its vaults and forgets its sessions). */
+const lockListeners = [];
+
+export function onLock(listener) {
+  lockListeners.push(listener);
+}
 /** One restore at a time: concurrent handlers after a worker restart share it. */
 let restoring = null;
 
@@ -99,6 +107,11 @@ export async function openVault({ touch = true } = {}) {
   return open?.vault ?? null;
 }
 
+/** The unlocked keyring (a wasm handle: team sign-in, event signatures), or null when locked. */
+export function sessionKeyring() {
+  return open?.keyring ?? null;
+}
+
 /** The open vault's key (for keyed hashes of local metadata), or null when locked. */
 export function sessionVaultKey() {
   return open?.vaultKey ?? null;
@@ -127,20 +140,41 @@ async function restore() {
   const vaultKey = fromBase64(saved.vaultKey);
   open = {
     vault: tessera.openVaultWithSessionKey(sealed.vault, vaultKey),
+    keyring: saved.keyringSecret ? keyringFromSecret(tessera, fromBase64(saved.keyringSecret)) : null,
     publicKeys: fromBase64(saved.publicKeys),
     vaultKey,
   };
 }
 
-async function startSession({ publicKeys, vaultKey }) {
+/** A keyring handle from its session secret; the secret bytes are wiped. */
+function keyringFromSecret(tessera, secret) {
+  try {
+    return tessera.Keyring.fromSessionSecret(secret);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+async function startSession({ publicKeys, vaultKey, keyringSecret }) {
   const sealed = await stored();
   const tessera = await loadWasm();
   closeVault();
-  open = { vault: tessera.openVaultWithSessionKey(sealed.vault, vaultKey), publicKeys, vaultKey };
+  const secretText = toBase64(keyringSecret);
+  open = {
+    vault: tessera.openVaultWithSessionKey(sealed.vault, vaultKey),
+    keyring: keyringFromSecret(tessera, keyringSecret),
+    publicKeys,
+    vaultKey,
+  };
   const minutes = (await getSettings()).autoLockMinutes;
   const lockAt = Date.now() + minutes * 60_000;
   await session()?.set({
-    [SESSION_KEY]: { vaultKey: toBase64(vaultKey), publicKeys: toBase64(publicKeys), lockAt },
+    [SESSION_KEY]: {
+      vaultKey: toBase64(vaultKey),
+      keyringSecret: secretText,
+      publicKeys: toBase64(publicKeys),
+      lockAt,
+    },
   });
   await ext.alarms.create(AUTOLOCK_ALARM, { when: lockAt });
 }
@@ -166,16 +200,18 @@ export async function rescheduleAutoLock() {
 function closeVault() {
   if (open) {
     open.vault.free(); // wipes every seed and the vault key in wasm memory
+    open.keyring?.free(); // wipes the keyring's secret keys
     open.vaultKey.fill(0);
     open = null;
   }
 }
 
-/** Locks now: wipes the open vault and forgets the session key. */
+/** Locks now: wipes the open vault and keyring, forgets the session key and secret. */
 export async function lock() {
   closeVault();
   await session()?.remove(SESSION_KEY);
   await ext.alarms.clear(AUTOLOCK_ALARM);
+  for (const listener of lockListeners) await listener();
 }
 
 // ---- Argon2id operations ----------------------------------------------------------------------
@@ -223,24 +259,6 @@ export async function unlockVault(passphrase) {
   await startSession(opened);
 }
 
-/**
- * Whether the member may manage entry `info` (see its seed, change it). The extension holds only
- * the member's personal vault today, and a personal vault's owner manages all of it; a team vault
- * (issue 4) will answer from the member's grant here, the one place the pages and the reveal
- * handler ask.
- */
-export function mayManage(_info) {
-  return true;
-}
-
-/** The seed of entry `id`, for a member who may manage it; throws `entry_not_found`, `forbidden`. */
-export async function revealEntry(id) {
-  const vault = await requireVault();
-  const info = vault.get(id);
-  if (!mayManage(info)) throw codedError('forbidden', 'this entry is not yours to manage');
-  return { secret: vault.revealSecret(id), uri: vault.exportUri(id) };
-}
-
 /** Seals the open vault again and stores it (after any change). */
 export async function saveVault() {
   if (!open) throw codedError('vault_locked', 'the vault is locked');
@@ -263,6 +281,7 @@ export async function importCliVault(keyringBytes, vaultBytes, passphrase) {
     sealedVault: vaultBytes,
     passphrase,
   });
+  cli.keyringSecret?.fill(0); // the CLI's keyring is not kept
   const source = tessera.openVaultWithSessionKey(vaultBytes, cli.vaultKey);
   cli.vaultKey.fill(0);
   const added = [];

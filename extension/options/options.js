@@ -1,7 +1,9 @@
-// The options page: create/unlock, add entries (paste, QR image), import the CLI's vault home,
-// edit, reveal and delete entries, the local use log, settings.
+// The options page: create/unlock, connect to a team server, add entries (paste, QR image),
+// import the CLI's vault home, edit, reveal and delete entries, the local use log, settings.
+import { ext } from '../browser.js';
 import { MSG } from '../messages.js';
 import { describeError, send } from '../pages/api.js';
+import { parseInviteLink, permissionPattern } from '../shared/team-client.js';
 import { readQr } from '../pages/qr.js';
 import { renderCreateForm, renderUnlockForm } from '../pages/vault-forms.js';
 
@@ -23,8 +25,143 @@ async function start() {
   $('vault').classList.remove('hidden');
   $('vault-summary').textContent = `Unlocked: ${size} entries.`;
   await loadEntries();
+  await loadTeam();
   await loadSettings();
   await loadUseLog();
+}
+
+// ---- team server ---------------------------------------------------------------------------------
+
+/** While a connection waits for the admin's confirmation, sync this often to notice it. */
+const PENDING_POLL_MS = 5000;
+let pendingTimer = null;
+
+function vaultText(v) {
+  const role = v.role === 'use' ? 'codes only' : 'manage';
+  const problem = v.error ? `: does not open here (${v.error.code})` : '';
+  return `${v.name ?? 'unnamed vault'} (${role})${problem}`;
+}
+
+function teamLine(t) {
+  const li = document.createElement('li');
+  li.className = 'team';
+  li.dataset.origin = t.origin;
+  li.dataset.status = t.status;
+  const head = document.createElement('div');
+  const name = document.createElement('strong');
+  name.textContent = t.origin;
+  const state = {
+    pending: 'waiting for your admin to confirm your fingerprint',
+    active: `connected: ${t.vaults.filter((v) => !v.archived).length} vaults`,
+    revoked: 'access revoked',
+  }[t.status] ?? t.status;
+  head.append(name, ` — ${state}`);
+  li.append(head);
+  if (t.status !== 'revoked') {
+    const details = document.createElement('p');
+    details.className = 'muted';
+    details.textContent = [
+      `Fingerprint ${t.fingerprint}`,
+      t.vaults.length > 0 ? `Vaults: ${t.vaults.map(vaultText).join(', ')}` : null,
+      t.queued > 0 ? `${t.queued} audit events waiting to be sent` : null,
+      t.syncedMs ? `last synced ${new Date(t.syncedMs).toLocaleString()}` : null,
+      t.error ? `last sync failed: ${describeError(t.error)}` : null,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    li.append(details);
+  }
+  const forget = document.createElement('button');
+  forget.type = 'button';
+  forget.className = 'team-forget';
+  forget.textContent = t.status === 'revoked' ? 'Dismiss' : 'Forget this server';
+  forget.setAttribute('aria-label', `Forget ${t.origin}`);
+  forget.addEventListener('click', async () => {
+    if (t.status !== 'revoked' && !window.confirm(`Forget ${t.origin} on this device? Its vaults are removed from here.`)) return;
+    renderTeam(await send(MSG.TEAM_DISCONNECT, { origin: t.origin }));
+    await loadEntries();
+  });
+  li.append(forget);
+  return li;
+}
+
+function renderTeam(status) {
+  $('team-list').replaceChildren(...status.teams.map(teamLine));
+  $('team-sync').classList.toggle('hidden', !status.teams.some((t) => t.status !== 'revoked'));
+  const pending = status.teams.find((t) => t.status === 'pending');
+  const shown = pending ?? status.teams.find((t) => t.status === 'active');
+  if (shown) {
+    $('team-fingerprint').textContent = shown.fingerprint;
+    $('team-fingerprint-box').classList.remove('hidden');
+  } else {
+    $('team-fingerprint').textContent = '';
+    $('team-fingerprint-box').classList.add('hidden');
+  }
+  const notices = status.notices.map((n) => n.text);
+  const line = pending
+    ? `Read your fingerprint to your admin. Waiting for confirmation by ${pending.origin}…`
+    : status.teams.some((t) => t.status === 'active')
+      ? `Connected to ${status.teams.filter((t) => t.status === 'active').map((t) => t.origin).join(', ')}.`
+      : '';
+  $('team-status').textContent = [...notices, line].filter(Boolean).join(' ');
+  $('team-status').dataset.state = pending ? 'pending' : status.teams.some((t) => t.status === 'active') ? 'active' : notices.length > 0 ? 'revoked' : 'none';
+  const failed = status.failedEvents;
+  $('team-failed-box').classList.toggle('hidden', failed.length === 0);
+  $('team-failed').replaceChildren(
+    ...failed.map((e) => {
+      const li = document.createElement('li');
+      li.className = 'team-failed-event';
+      li.textContent = `${e.action} of entry ${e.entryId} on ${new Date(e.time).toLocaleString()} (${e.origin}): ${e.error.code}${e.error.message && e.error.message !== e.error.code ? ` — ${e.error.message}` : ''}`;
+      return li;
+    }),
+  );
+  clearTimeout(pendingTimer);
+  if (pending) pendingTimer = setTimeout(() => syncTeam().catch(() => {}), PENDING_POLL_MS);
+}
+
+async function loadTeam() {
+  renderTeam(await send(MSG.TEAM_STATUS));
+}
+
+async function syncTeam() {
+  const before = await send(MSG.TEAM_STATUS);
+  const after = await send(MSG.TEAM_SYNC);
+  renderTeam(after);
+  const changed = JSON.stringify(before.teams.map((t) => [t.status, t.vaults])) !== JSON.stringify(after.teams.map((t) => [t.status, t.vaults]));
+  if (changed) await loadEntries();
+}
+
+/**
+ * Connect: the link is checked here first, because the host permission must be asked for in the
+ * click itself (browsers refuse permissions.request outside a user gesture, and an await before it
+ * loses the gesture in Firefox); the background then accepts the invite with this device's keys.
+ */
+function connectTeam() {
+  const status = $('team-status');
+  let origin;
+  try {
+    ({ origin } = parseInviteLink($('team-invite').value));
+  } catch (error) {
+    status.textContent = describeError(error);
+    return;
+  }
+  status.textContent = `Asking for permission to reach ${origin}…`;
+  ext.permissions
+    .request({ origins: [permissionPattern(origin)] })
+    .then(async (granted) => {
+      if (!granted) {
+        status.textContent = `Tessera needs your permission to reach ${origin}.`;
+        return;
+      }
+      status.textContent = `Connecting to ${origin}…`;
+      const reply = await send(MSG.TEAM_CONNECT, { link: $('team-invite').value });
+      $('team-invite').value = '';
+      renderTeam(reply);
+      await loadEntries();
+    })
+    .catch((error) => {
+      status.textContent = describeError(error);
+    });
 }
 
 // ---- entries ---------------------------------------------------------------------------------
@@ -56,6 +193,8 @@ function renderEntries() {
       item.dataset.id = e.id;
       item.dataset.label = e.label;
       item.querySelector('.entry-name').textContent = e.label;
+      item.querySelector('.entry-vault').textContent = e.vaultName ?? '';
+      item.dataset.vault = e.vault ?? '';
       item.querySelector('.entry-meta').textContent = metaOf(e);
       const form = item.querySelector('.entry-form');
       item.querySelector('.entry-edit').setAttribute('aria-label', `Edit ${e.label}`);
@@ -66,8 +205,15 @@ function renderEntries() {
         }
         form.classList.toggle('hidden');
       });
-      form.addEventListener('submit', (event) => saveEntry(event, e, form, item));
-      item.querySelector('.entry-delete').addEventListener('click', () => deleteEntry(e));
+      if (e.editable === false) {
+        // A team entry: changed in the team console, never here.
+        item.querySelector('.entry-edit').remove();
+        item.querySelector('.entry-delete').remove();
+        form.remove();
+      } else {
+        form.addEventListener('submit', (event) => saveEntry(event, e, form, item));
+        item.querySelector('.entry-delete').addEventListener('click', () => deleteEntry(e));
+      }
       const reveal = item.querySelector('.entry-reveal');
       if (e.manage) {
         reveal.setAttribute('aria-label', `Reveal the seed of ${e.label}`);
@@ -250,6 +396,18 @@ $('log-refresh').addEventListener('click', () => {
   });
 });
 $('cli-submit').addEventListener('click', importCli);
+$('team-connect').addEventListener('click', connectTeam);
+$('team-invite').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') connectTeam();
+});
+$('team-sync').addEventListener('click', () => {
+  syncTeam().catch((error) => {
+    $('team-status').textContent = describeError(error);
+  });
+});
+$('team-failed-dismiss').addEventListener('click', async () => {
+  renderTeam(await send(MSG.TEAM_EVENTS_DISMISS, {}));
+});
 $('entries-search').addEventListener('input', renderEntries);
 $('lock').addEventListener('click', async () => {
   await send(MSG.VAULT_LOCK);

@@ -58,8 +58,16 @@ async function showState() {
 async function showVault() {
   $('gate').classList.add('hidden');
   $('vault').classList.remove('hidden');
-  const [{ entries }, tab] = await Promise.all([send(MSG.ENTRIES_LIST), send(MSG.ACTIVE_TAB_STATE)]);
+  const [{ entries }, tab, team] = await Promise.all([
+    send(MSG.ENTRIES_LIST),
+    send(MSG.ACTIVE_TAB_STATE),
+    send(MSG.TEAM_STATUS),
+  ]);
   state.tab = tab;
+  // "Your access to <server> was revoked" and the like, until dismissed in the options page.
+  const notices = team.notices.map((n) => n.text);
+  $('team-notice').textContent = notices.join(' ');
+  $('team-notice').classList.toggle('hidden', notices.length === 0);
   $('fillbar').classList.toggle('hidden', !tab.signIn);
   $('search').focus();
   await setEntries(entries); // renders once and fetches the codes in view once
@@ -71,7 +79,7 @@ async function showVault() {
 function setEntries(entries) {
   state.entries = entries;
   state.haystacks = entries.map((e) =>
-    [e.label, e.issuer, e.awsAccountId, e.awsAccountAlias, e.iamUserName, e.rootEmail]
+    [e.label, e.issuer, e.awsAccountId, e.awsAccountAlias, e.iamUserName, e.rootEmail, e.vaultName]
       .filter(Boolean)
       .join('\n')
       .toLowerCase(),
@@ -136,8 +144,12 @@ function render() {
     row.setAttribute('aria-selected', String(position === state.selected));
     const meta = describe(info);
     const code = state.codes.get(info.id)?.code;
-    row.setAttribute('aria-label', `${info.label}${meta ? `, ${meta}` : ''}${code ? `, code ${code.split('').join(' ')}` : ''}`);
-    row.append(element('div', { className: 'name' }, info.label), codeCell(info, now), element('div', { className: 'meta' }, meta));
+    row.dataset.id = info.id;
+    row.dataset.vault = info.vault ?? '';
+    row.setAttribute('aria-label', `${info.label}, ${info.vaultName}${meta ? `, ${meta}` : ''}${code ? `, code ${code.split('').join(' ')}` : ''}`);
+    // Which vault (client) the entry belongs to: the personal vault or a team vault's name.
+    const vaultLabel = element('span', { className: 'entry-vault' }, info.vaultName ?? '');
+    row.append(element('div', { className: 'name' }, info.label, vaultLabel), codeCell(info, now), element('div', { className: 'meta' }, meta));
     rows.push(row);
   }
   $('spacer').replaceChildren(...rows);

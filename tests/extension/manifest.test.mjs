@@ -54,6 +54,20 @@ test('host permissions are exactly the AWS sign-in hosts, https only', () => {
   }
 });
 
+test('team servers: optional host permissions only, https or loopback http, asked at connect time', () => {
+  // Granted by the options page (permissions.request) for the one server an invite names.
+  assert.deepEqual(sorted(source.optional_host_permissions), sorted([
+    'https://*/*',
+    'http://127.0.0.1/*',
+    'http://localhost/*',
+    'http://[::1]/*',
+  ]));
+  for (const pattern of source.optional_host_permissions) {
+    assert.ok(!source.host_permissions.includes(pattern), 'never granted at install');
+    assert.match(pattern, /^(https:\/\/\*|http:\/\/(127\.0\.0\.1|localhost|\[::1\]))\/\*$/);
+  }
+});
+
 test('the content script runs on exactly the host permissions, top frame only', () => {
   assert.equal(source.content_scripts.length, 1);
   const [script] = source.content_scripts;

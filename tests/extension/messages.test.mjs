@@ -91,6 +91,12 @@ describe('validate', () => {
     [{ type: MSG.SETTINGS_GET }, EXTENSION],
     [{ type: MSG.SETTINGS_SET, settings: {} }, EXTENSION],
     [{ type: MSG.SETTINGS_SET, settings: { autoSubmit: true, autoLockMinutes: 15, clipboardClearSeconds: 30 } }, EXTENSION],
+    [{ type: MSG.TEAM_STATUS }, EXTENSION],
+    [{ type: MSG.TEAM_CONNECT, link: 'https://vault.example.com/invite#tsi_abcdefgh' }, EXTENSION],
+    [{ type: MSG.TEAM_SYNC }, EXTENSION],
+    [{ type: MSG.TEAM_DISCONNECT, origin: 'https://vault.example.com' }, EXTENSION],
+    [{ type: MSG.TEAM_EVENTS_DISMISS }, EXTENSION],
+    [{ type: MSG.TEAM_EVENTS_DISMISS, origin: 'https://vault.example.com' }, EXTENSION],
   ];
 
   test('accepts every well-formed message from its sender', () => {
@@ -106,6 +112,11 @@ describe('validate', () => {
     assert.equal(validate({ type: MSG.VAULT_STATUS }, undefined).error, INVALID.WRONG_SENDER);
     // A seed is revealed to the extension's own pages only, never to a content script.
     assert.equal(validate({ type: MSG.ENTRY_REVEAL, id: 'e1' }, CONTENT).error, INVALID.WRONG_SENDER);
+    // Team mode is driven by the extension's own pages only.
+    for (const type of [MSG.TEAM_STATUS, MSG.TEAM_SYNC]) {
+      assert.equal(validate({ type }, CONTENT).error, INVALID.WRONG_SENDER);
+    }
+    assert.equal(validate({ type: MSG.TEAM_CONNECT, link: 'https://x/invite#tsi_abcdefgh' }, CONTENT).error, INVALID.WRONG_SENDER);
   });
 
   test('refuses malformed messages with a stable reason', () => {
@@ -131,6 +142,11 @@ describe('validate', () => {
       [{ type: MSG.SETTINGS_SET, settings: { autoLockMinutes: 0 } }, INVALID.BAD_PAYLOAD],
       [{ type: MSG.SETTINGS_SET, settings: { autoLockMinutes: 1.5 } }, INVALID.BAD_PAYLOAD],
       [{ type: MSG.SETTINGS_SET, settings: { theme: 'dark' } }, INVALID.BAD_PAYLOAD],
+      [{ type: MSG.TEAM_CONNECT }, INVALID.BAD_PAYLOAD],
+      [{ type: MSG.TEAM_CONNECT, link: 'x'.repeat(LIMITS.TEAM_LINK + 1) }, INVALID.BAD_PAYLOAD],
+      [{ type: MSG.TEAM_CONNECT, link: 'https://x/invite#t', label: 'me' }, INVALID.BAD_PAYLOAD],
+      [{ type: MSG.TEAM_DISCONNECT }, INVALID.BAD_PAYLOAD],
+      [{ type: MSG.TEAM_SYNC, origin: 'https://x' }, INVALID.BAD_PAYLOAD],
     ];
     for (const [message, error] of cases) {
       const known = typeof message?.type === 'string' && Object.hasOwn(SCHEMAS, message.type);
