@@ -1,5 +1,5 @@
 // The console's state and router. One `app` object is handed to every page:
-//   {wasm, client, store, kdf, readQr, root, origin}   (given; tests pass fakes)
+//   {wasm, client, store, kdf, readQr, root, origin, retryMs?}   (given; tests pass fakes)
 //   keyring, me {member_id, role, label}, org {recovery_public_key, ...}   (once unlocked)
 // Pages are addressed by the URL fragment: #vaults, #vault/<id>, #members, #revocation/<id>,
 // #audit, #breakglass. The unlocked keyring is in memory only; Lock frees it.
@@ -12,16 +12,12 @@ import { renderMembers } from './members.js';
 import { renderRevocation } from './revocation.js';
 import { renderAudit } from './audit.js';
 import { renderBreakGlass } from './breakglass.js';
+import { isAdmin, renderAdminsOnly } from './access.js';
+import { renderPending } from './pending.js';
 
 /** First screen: setup when the organisation is not set up, else unlock (or "no keyring here"). */
 export async function start(app) {
-  app.navigate = (hash) => navigate(app, hash);
-  app.lock = () => lock(app);
-  app.signedIn = (keyring, memberId) => signedIn(app, keyring, memberId);
-  globalThis.addEventListener?.('hashchange', () => {
-    if (app.keyring) route(app);
-  });
-  document.getElementById('lock')?.addEventListener('click', () => app.lock());
+  wire(app);
   const health = await app.client.health();
   if (!health?.setup_complete) {
     renderSetup(app);
@@ -30,6 +26,27 @@ export async function start(app) {
   const stored = app.store.load();
   if (!stored) renderNoKeyring(app);
   else renderUnlock(app, stored);
+}
+
+/**
+ * Straight into the signed-in console with a keyring already unlocked (the invite page, once the
+ * new member is confirmed: its client already holds the session).
+ */
+export async function startSignedIn(app, keyring, memberId) {
+  wire(app);
+  await app.signedIn(keyring, memberId, { session: true });
+}
+
+function wire(app) {
+  if (app.wired) return;
+  app.wired = true;
+  app.navigate = (hash) => navigate(app, hash);
+  app.lock = () => lock(app);
+  app.signedIn = (keyring, memberId, options) => signedIn(app, keyring, memberId, options);
+  globalThis.addEventListener?.('hashchange', () => {
+    if (app.keyring) route(app);
+  });
+  document.getElementById('lock')?.addEventListener('click', () => app.lock());
 }
 
 /**
@@ -52,12 +69,31 @@ export function renewSessions(app) {
   };
 }
 
-/** After setup or unlock: sign in with the keyring, load who I am and the org, show the pages. */
-async function signedIn(app, keyring, memberId) {
+/**
+ * After setup, unlock or joining: sign in with the keyring (unless `session`: the client already
+ * holds one), load who I am and the org, show the pages. A member no admin has confirmed yet
+ * (403 `member_pending`) gets the waiting page, which comes back here once confirmed.
+ */
+async function signedIn(app, keyring, memberId, { session = false } = {}) {
+  if (!session || !app.client.token) {
+    try {
+      await app.client.signIn(keyring, memberId);
+    } catch (error) {
+      if (error?.code !== 'member_pending') throw error;
+      renderPending(app.root, {
+        client: app.client,
+        keyring,
+        memberId,
+        retryMs: app.retryMs,
+        checkFirst: false,
+        onConfirmed: () => signedIn(app, keyring, memberId, { session: true }),
+      });
+      return;
+    }
+  }
   app.keyring = keyring;
   app.memberId = memberId;
   renewSessions(app);
-  await app.client.signIn(keyring, memberId);
   app.me = await app.client.me();
   app.org = await app.client.org();
   const nav = document.getElementById('nav');
@@ -66,6 +102,8 @@ async function signedIn(app, keyring, memberId) {
   if (who) who.textContent = `${app.me.label || 'me'} (${app.me.role})`;
   const owner = document.getElementById('nav-breakglass');
   if (owner) owner.hidden = app.me.role !== 'owner';
+  const audit = document.getElementById('nav-audit');
+  if (audit) audit.hidden = !isAdmin(app.me);
   await route(app);
 }
 
@@ -94,12 +132,17 @@ function navigate(app, hash) {
   return route(app, hash);
 }
 
-/** Renders the page of the current fragment (or `hash`). */
+/** Pages whose every request needs an admin (the server answers 403 `admin_required`). */
+const ADMIN_PAGES = new Set(['audit', 'revocation']);
+
+/** Renders the page of the current fragment (or `hash`); a member gets "admins only" instead of
+ * an admin page. */
 export async function route(app, hash = globalThis.location?.hash ?? '') {
   clearError();
   const [page, id] = hash.replace(/^#/, '').split('/');
   try {
-    if (page === 'vault' && id) await renderVault(app, id);
+    if (ADMIN_PAGES.has(page) && !isAdmin(app.me)) renderAdminsOnly(app, page);
+    else if (page === 'vault' && id) await renderVault(app, id);
     else if (page === 'members') await renderMembers(app);
     else if (page === 'revocation' && id) await renderRevocation(app, id);
     else if (page === 'audit') await renderAudit(app);

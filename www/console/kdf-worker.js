@@ -1,6 +1,7 @@
 // The console's Argon2id worker (module worker). Messages:
 //   {op: 'seal', secret: Uint8Array, passphrase} -> {sealed: Uint8Array}
 //   {op: 'unlock', sealed: Uint8Array, passphrase} -> {secret: Uint8Array} (the session secret)
+//   {op: 'generate', passphrase} -> {sealed, secret}: a new keyring (Keyring.generate), sealed
 // Errors answer {error: {code, message}}. Secret bytes are wiped here once used.
 import init, { Keyring } from '../pkg/tessera_wasm.js';
 
@@ -15,6 +16,15 @@ self.onmessage = async ({ data }) => {
       try {
         const sealed = keyring.seal(data.passphrase);
         self.postMessage({ sealed }, [sealed.buffer]);
+      } finally {
+        keyring.free();
+      }
+    } else if (data?.op === 'generate') {
+      const keyring = Keyring.generate();
+      try {
+        const sealed = keyring.seal(data.passphrase);
+        const secret = keyring.sessionSecret();
+        self.postMessage({ sealed, secret }, [sealed.buffer, secret.buffer]);
       } finally {
         keyring.free();
       }

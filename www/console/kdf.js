@@ -2,7 +2,8 @@
 // wasm package and seals or unlocks; the unlocked keyring comes back as its session secret bytes,
 // rebuilt here with Keyring.fromSessionSecret and wiped at once.
 
-/** `{seal(keyring, passphrase) -> Uint8Array, unlock(sealed, passphrase) -> Keyring}` via a worker. */
+/** `{seal(keyring, passphrase) -> Uint8Array, unlock(sealed, passphrase) -> Keyring,
+ * generate(passphrase) -> {keyring, sealed}}` via a worker. */
 export function workerKdf(wasm, workerUrl = new URL('./kdf-worker.js', import.meta.url)) {
   const run = (message, transfer) =>
     new Promise((resolve, reject) => {
@@ -26,6 +27,15 @@ export function workerKdf(wasm, workerUrl = new URL('./kdf-worker.js', import.me
       const { sealed } = await run({ op: 'seal', secret, passphrase }, [secret.buffer]);
       return sealed;
     },
+    /** A new keyring made and sealed in the worker (joining from an invite). */
+    async generate(passphrase) {
+      const { sealed, secret } = await run({ op: 'generate', passphrase }, []);
+      try {
+        return { keyring: wasm.Keyring.fromSessionSecret(secret), sealed };
+      } finally {
+        secret.fill(0);
+      }
+    },
     async unlock(sealed, passphrase) {
       const copy = new Uint8Array(sealed);
       const { secret } = await run({ op: 'unlock', sealed: copy, passphrase }, [copy.buffer]);
@@ -43,6 +53,10 @@ export function inlineKdf(wasm, kdfParams) {
   return {
     async seal(keyring, passphrase) {
       return keyring.seal(passphrase, kdfParams);
+    },
+    async generate(passphrase) {
+      const keyring = wasm.Keyring.generate();
+      return { keyring, sealed: keyring.seal(passphrase, kdfParams) };
     },
     async unlock(sealed, passphrase) {
       return wasm.Keyring.unlock(sealed, passphrase);

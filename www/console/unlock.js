@@ -37,7 +37,14 @@ export function renderNoKeyring(app) {
       'section',
       { id: 'no-keyring', className: 'stack' },
       h('h1', {}, 'This browser holds no console keyring'),
-      h('p', {}, 'The organisation is set up. The console signs in with the keyring made in this browser at setup (the owner). Members use the Tessera browser extension (Options → Connect to a team server) or `tessera team join LINK`.'),
+      h('p', {}, 'The console signs in with keys sealed in this browser. There are two ways to get them here:'),
+      h(
+        'ul',
+        {},
+        h('li', { id: 'no-keyring-owner' }, h('strong', {}, 'Owner (first-run setup): '), 'setup made your keys in the browser where you ran it. Open the console in that browser (and profile): it asks for your passphrase there.'),
+        h('li', { id: 'no-keyring-invite' }, h('strong', {}, 'Invited: '), 'open the invite link you were sent (…/invite#…) in this browser and choose "Join in this browser". An admin then confirms your fingerprint. Ask an admin for a new link if yours was used or has expired.'),
+      ),
+      h('p', { className: 'muted' }, 'Members who only need codes use the Tessera browser extension (Options → Connect to a team server) or `tessera team join LINK` instead.'),
     ),
   );
 }

@@ -40,7 +40,9 @@ export async function renderVault(app, vaultId, draft = null) {
     h('h1', { id: 'vault-title' }, state.vault.name || '(no name)'),
     h('p', { className: 'muted', id: 'vault-meta' }, `epoch ${state.epoch} · version ${state.version} · my role ${state.role ?? 'none'}${state.archived ? ' · archived' : ''}`),
     conflict,
-    state.rotationRequired ? rotationBanner(app, state) : null,
+    state.rotationRequired && manage ? rotationBanner(app, state) : null,
+    state.rotationRequired && !manage ? h('p', { id: 'rotation-required', className: 'conflict' }, 'Someone lost access to this vault: a manager of it must move it to a new key.') : null,
+    manage ? null : h('p', { id: 'vault-readonly', className: 'muted' }, `You can use this vault (role ${state.role ?? 'none'}): its entries are listed read-only here; codes are shown by the Tessera browser extension.`),
     manage ? renameForm(app, state) : null,
     manage || admin ? archiveButton(app, state) : null,
     h('h2', {}, 'Entries'),
@@ -50,7 +52,7 @@ export async function renderVault(app, vaultId, draft = null) {
     h('h2', {}, 'Access'),
     await grantsSection(app, state, manage),
     h('h2', {}, 'Audit of this vault'),
-    vaultAudit(app, state),
+    manage || admin ? vaultAudit(app, state) : h('p', { id: 'vault-audit-admins', className: 'muted' }, 'Only this vault’s managers and the organisation’s admins can read its audit chain.'),
   );
   app.root.replaceChildren(page);
   if (draft) restoreDraft(app, state, draft, formSlot);
