@@ -14,6 +14,8 @@
 
 use sha2::{Digest, Sha256};
 
+pub mod export;
+
 use crate::keyring::{PublicKeys, SIGNATURE_LEN, SignatureContext, verify};
 use crate::vault::{EntryId, VaultId};
 use crate::wire::{FORMAT_VERSION_V1, Reader, WireError, Writer};
@@ -810,5 +812,63 @@ mod tests {
         assert_eq!(parsed, log);
         let bad = text.replacen("\"seq\":2", "\"seq\":\"2\"", 1);
         assert_eq!(json::parse_jsonl(&bad).unwrap_err().0, 2);
+    }
+
+    fn jsonl(log: &[AuditRecord]) -> String {
+        log.iter()
+            .map(|r| serde_json::to_string(&json::RecordJson::from(r)).unwrap() + "\n")
+            .collect()
+    }
+
+    #[test]
+    fn export_verification_names_the_line() {
+        use export::verify_jsonl;
+        let (log, a, _, _) = sample();
+        let text = jsonl(&log);
+        let ok = verify_jsonl(&text, None, None);
+        assert_eq!((ok.records, ok.error.clone()), (6, None));
+        let head = ok.head.unwrap();
+        assert_eq!(head, log[5].hash);
+        assert_eq!(verify_jsonl(&text, None, Some(&head)).error, None);
+        // One vault's chain.
+        let va: Vec<AuditRecord> = log
+            .iter()
+            .filter(|r| r.vault_id == Some(a))
+            .cloned()
+            .collect();
+        let rep = verify_jsonl(&jsonl(&va), Some(a), None);
+        assert_eq!((rep.records, rep.error), (3, None));
+        // The whole log checked as one vault's: the first record is about no vault.
+        let (line, e) = verify_jsonl(&text, Some(a), None).error.unwrap();
+        assert_eq!((line, e.code()), (1, "audit_wrong_vault"));
+
+        // A tampered detail on line 4 (a blank line before it does not shift the count).
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines[3] = lines[3].replace("\"detail\":\"{}\"", "\"detail\":\"{\\\"x\\\":1}\"");
+        let tampered = format!("\n{}\n", lines.join("\n"));
+        let rep = verify_jsonl(&tampered, None, None);
+        let (line, e) = rep.error.unwrap();
+        assert_eq!((rep.records, line, e.code()), (3, 5, "audit_hash_mismatch"));
+        assert_eq!(rep.head, None);
+
+        // Truncation: the oldest records (caught), the newest (caught by the head only).
+        let (_, e) = verify_jsonl(&jsonl(&log[2..]), None, None).error.unwrap();
+        assert_eq!(e.code(), "audit_missing_start");
+        let short = jsonl(&log[..5]);
+        assert_eq!(verify_jsonl(&short, None, None).error, None);
+        let (line, e) = verify_jsonl(&short, None, Some(&head)).error.unwrap();
+        assert_eq!((line, e.code()), (5, "audit_head_mismatch"));
+        // A line that is not a record.
+        let (line, e) = verify_jsonl(&format!("{}not json\n", jsonl(&log[..2])), None, None)
+            .error
+            .unwrap();
+        assert_eq!((line, e.code()), (3, "audit_invalid_field"));
+        // Empty: nothing to check, no head.
+        let empty = verify_jsonl("", None, None);
+        assert_eq!((empty.records, empty.head, empty.error), (0, None, None));
+        assert_eq!(
+            verify_jsonl("", None, Some(&head)).error.unwrap().1.code(),
+            "audit_head_mismatch"
+        );
     }
 }

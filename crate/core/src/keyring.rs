@@ -32,7 +32,7 @@ pub const KEYRING_AAD_LABEL: &str = "tessera/v1/keyring";
 /// Length of the cleartext header (magic through nonce), which is the associated data.
 pub const KEYRING_HEADER_LEN: usize = 4 + 1 + 1 + 12 + KDF_SALT_LEN + 32 + 32 + NONCE_LEN;
 /// Secret block: X25519 secret (32) || Ed25519 seed (32).
-const SECRET_BLOCK_LEN: usize = 64;
+pub const SECRET_BLOCK_LEN: usize = 64;
 /// Total length of a sealed keyring.
 pub const KEYRING_LEN: usize = KEYRING_HEADER_LEN + SECRET_BLOCK_LEN + TAG_LEN;
 /// Hash-input label of a member fingerprint.
@@ -410,9 +410,7 @@ impl Keyring {
             .bytes(&self.public.x25519)
             .bytes(&self.public.ed25519)
             .bytes(&nonce);
-        let mut block = Zeroizing::new([0u8; SECRET_BLOCK_LEN]);
-        self.x25519.write_exact(&mut block[..32]);
-        block[32..].copy_from_slice(self.ed25519.as_bytes());
+        let block = self.secret_block();
         let aad = labelled(KEYRING_AAD_LABEL, w.as_slice());
         let ct = aes_key(&kek)?
             .encrypt(
@@ -449,20 +447,45 @@ impl Keyring {
                 )
                 .map_err(|_| KeyringError::WrongPassphraseOrTampered)?,
         );
-        let x_bytes = block.get(..32).ok_or(KeyringError::KeyMismatch)?;
-        let x25519 = X25519Secret::from_bytes(x_bytes).map_err(|_| KeyringError::KeyMismatch)?;
-        let mut seed = Zeroizing::new([0u8; 32]);
-        seed.copy_from_slice(block.get(32..64).ok_or(KeyringError::KeyMismatch)?);
-        let ed25519 = SigningKey::from_bytes(&seed);
-        let public = parsed.header.public;
-        // Clamping on deserialisation must not have changed the stored secret either.
-        let mut x_again = Zeroizing::new([0u8; 32]);
-        x25519.write_exact(x_again.as_mut());
-        let x_ok = x_again.as_slice() == x_bytes
-            && Kem::sk_to_pk(&x25519).to_bytes().as_slice() == public.x25519;
-        if !x_ok || ed25519.verifying_key().to_bytes() != public.ed25519 {
+        let keyring = Self::from_secret_block(&block)?;
+        if keyring.public != parsed.header.public {
             return Err(KeyringError::KeyMismatch);
         }
+        Ok(keyring)
+    }
+
+    /// The secret block (`x25519_secret || ed25519_seed`, FORMAT.md §6): the raw secret keys,
+    /// for keeping an unlocked keyring across a restart in memory-only storage. Whoever holds
+    /// these bytes holds the keyring.
+    pub fn secret_block(&self) -> Zeroizing<[u8; SECRET_BLOCK_LEN]> {
+        let mut block = Zeroizing::new([0u8; SECRET_BLOCK_LEN]);
+        self.x25519.write_exact(&mut block[..32]);
+        block[32..].copy_from_slice(self.ed25519.as_bytes());
+        block
+    }
+
+    /// The keyring of a [`Self::secret_block`]; the public keys are derived from the secrets.
+    /// A block of the wrong length is `Malformed`; an X25519 secret that is not in its canonical
+    /// (clamped) form is `KeyMismatch`, as when opening a sealed keyring.
+    pub fn from_secret_block(block: &[u8]) -> Result<Self, KeyringError> {
+        let mut r = Reader::new(block);
+        let x_bytes = r.take(32)?;
+        let seed_bytes = r.take(32)?;
+        r.finish()?;
+        let x25519 = X25519Secret::from_bytes(x_bytes).map_err(|_| KeyringError::KeyMismatch)?;
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(seed_bytes);
+        let ed25519 = SigningKey::from_bytes(&seed);
+        // Clamping on deserialisation must not have changed the stored secret.
+        let mut x_again = Zeroizing::new([0u8; 32]);
+        x25519.write_exact(x_again.as_mut());
+        if x_again.as_slice() != x_bytes {
+            return Err(KeyringError::KeyMismatch);
+        }
+        let public = PublicKeys {
+            x25519: Kem::sk_to_pk(&x25519).to_bytes().into(),
+            ed25519: ed25519.verifying_key().to_bytes(),
+        };
         Ok(Keyring {
             x25519,
             ed25519,
@@ -688,6 +711,33 @@ mod tests {
         assert_eq!(
             PublicKeys::from_bytes(&weak).unwrap_err().code(),
             "keyring_invalid_public_key"
+        );
+    }
+
+    #[test]
+    fn secret_block_round_trip() {
+        let kr = Keyring::generate(&mut rng());
+        let block = kr.secret_block();
+        let again = Keyring::from_secret_block(block.as_ref()).unwrap();
+        assert_eq!(again.public(), kr.public());
+        let sig = again.sign(SignatureContext::AuthChallenge, b"m");
+        verify(kr.public(), SignatureContext::AuthChallenge, b"m", &sig).unwrap();
+        // The same block is what a sealed keyring holds.
+        let sealed = kr.seal(b"pw", KdfParams::MIN, &mut rng()).unwrap();
+        let opened = Keyring::open(&sealed, b"pw").unwrap();
+        assert_eq!(opened.secret_block(), block);
+        for bad in [&block[..63], &[0u8; 65][..], &[][..]] {
+            assert_eq!(
+                Keyring::from_secret_block(bad).unwrap_err().code(),
+                "keyring_malformed"
+            );
+        }
+        // An X25519 secret that is not clamped is not a secret this code ever writes.
+        let mut unclamped = *block;
+        unclamped[0] |= 7;
+        assert_eq!(
+            Keyring::from_secret_block(&unclamped).unwrap_err().code(),
+            "keyring_key_mismatch"
         );
     }
 

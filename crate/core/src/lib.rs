@@ -8,7 +8,7 @@
 
 pub mod audit;
 pub mod codebook;
-mod codec;
+pub mod codec;
 pub mod entry;
 pub mod grant;
 pub mod import;
@@ -20,6 +20,7 @@ pub mod otpauth;
 pub mod query;
 pub mod secret;
 pub mod sync;
+pub mod team;
 pub mod vault;
 pub mod wire;
 

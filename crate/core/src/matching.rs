@@ -378,6 +378,22 @@ impl SignInContext {
         }
     }
 
+    /// What names the account in this context, for remembering a choice per account:
+    /// `PARTITION:id:DIGITS`, `PARTITION:alias:ALIAS` or `PARTITION:root:EMAIL` (the normalised
+    /// values, the e-mail in lower case; `aws` when the partition is unknown), `None` when
+    /// nothing does.
+    pub fn account_key(&self) -> Option<String> {
+        let partition = self.partition.map_or("aws", |p| p.id());
+        match (&self.account, &self.principal) {
+            (Some(AccountRef::Id(id)), _) => Some(format!("{partition}:id:{id}")),
+            (Some(AccountRef::Alias(alias)), _) => Some(format!("{partition}:alias:{alias}")),
+            (None, Some(SignInPrincipal::Root { email: Some(email) })) => {
+                Some(format!("{partition}:root:{}", email.to_ascii_lowercase()))
+            }
+            _ => None,
+        }
+    }
+
     /// Records the first field (`resolving_input`): a root e-mail or an account.
     pub fn apply_resolving_input(&mut self, input: ResolvingInput) {
         match input {

@@ -5,12 +5,18 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::keyring::{self as core_keyring, KdfParams};
+use tessera_core::team;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::info::{from_js, to_js};
 use crate::rng::rng;
+use crate::time::unix_millis;
+
+/// `SECRET_BLOCK_LEN` as a JS array length.
+const SECRET_BLOCK_LEN_U32: u32 = 64;
+const _: () = assert!(SECRET_BLOCK_LEN_U32 as usize == core_keyring::SECRET_BLOCK_LEN);
 
 /// Argon2id cost as JS passes and reads it: `{mKib, t, p}`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,6 +101,92 @@ impl Keyring {
     #[wasm_bindgen(js_name = publicKeys)]
     pub fn public_keys(&self) -> Result<Vec<u8>, Error> {
         Ok(self.core()?.public().to_bytes().to_vec())
+    }
+
+    /// The base64 Ed25519 signature that answers a sign-in challenge (FORMAT.md §13.5):
+    /// `audience` is the server origin this client knows (`https://host[:port]`, not the one
+    /// the server sends), `challengeIdHex` and `nonceB64` as the server sent them.
+    /// Errors: `team_bad_hex`, `team_bad_base64`, `keyring_locked`.
+    #[wasm_bindgen(js_name = signChallenge)]
+    pub fn sign_challenge(
+        &self,
+        audience: &str,
+        #[wasm_bindgen(js_name = challengeIdHex)] challenge_id_hex: &str,
+        #[wasm_bindgen(js_name = nonceB64)] nonce_b64: &str,
+    ) -> Result<String, Error> {
+        Ok(team::sign_challenge(
+            self.core()?,
+            audience,
+            challenge_id_hex,
+            nonce_b64,
+        )?)
+    }
+
+    /// A signed client audit event, `{event, signature}` (base64): the body of
+    /// `POST /api/v1/audit/events`. `action` is `reveal`, `copy` or `fill`; `timeMs` the
+    /// client's clock (`Date.now()`); `host` the page's lower-case host, `""` without a page.
+    /// Errors: `team_unknown_action`, `team_bad_hex`, `audit_invalid_host`, `bad_argument`.
+    #[wasm_bindgen(
+        js_name = signEvent,
+        unchecked_return_type = "{ event: string; signature: string }"
+    )]
+    pub fn sign_event(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "'reveal' | 'copy' | 'fill'")] action: &str,
+        #[wasm_bindgen(js_name = vaultIdHex)] vault_id_hex: &str,
+        #[wasm_bindgen(js_name = entryIdHex)] entry_id_hex: &str,
+        #[wasm_bindgen(js_name = timeMs)] time_ms: f64,
+        host: &str,
+    ) -> Result<JsValue, Error> {
+        #[derive(Serialize)]
+        struct Body {
+            event: String,
+            signature: String,
+        }
+        let time_ms = unix_millis(time_ms)?;
+        let b = team::sign_event(
+            self.core()?,
+            action,
+            vault_id_hex,
+            entry_id_hex,
+            time_ms,
+            host,
+            &mut rng(),
+        )?;
+        to_js(&Body {
+            event: b.event,
+            signature: b.signature,
+        })
+    }
+
+    /// The keyring's secret keys (64 bytes), to keep an unlocked keyring across a service-worker
+    /// restart in memory-only `storage.session` (the same trade-off as `vaultSessionKey`).
+    /// Whoever holds them holds the keyring: wipe the array (`fill(0)`) when done.
+    #[wasm_bindgen(js_name = sessionSecret)]
+    pub fn session_secret(&self) -> Result<js_sys::Uint8Array, Error> {
+        let block = self.core()?.secret_block();
+        // Copied straight from the zeroized block into JS memory: no unwiped copy in wasm.
+        let out = js_sys::Uint8Array::new_with_length(SECRET_BLOCK_LEN_U32);
+        out.copy_from(block.as_ref());
+        Ok(out)
+    }
+
+    /// The keyring of bytes from `sessionSecret()`. Errors: `keyring_malformed` (not 64
+    /// bytes), `keyring_key_mismatch` (not secret keys this code writes).
+    #[wasm_bindgen(js_name = fromSessionSecret)]
+    pub fn from_session_secret(secret: &js_sys::Uint8Array) -> Result<Keyring, Error> {
+        if secret.length() != SECRET_BLOCK_LEN_U32 {
+            return Err(Error::new(
+                "keyring_malformed",
+                "a session secret is 64 bytes",
+            ));
+        }
+        // Read into a buffer that is wiped on drop (a `&[u8]` argument would leave a copy).
+        let mut block = Zeroizing::new([0u8; core_keyring::SECRET_BLOCK_LEN]);
+        secret.copy_to(block.as_mut());
+        Ok(Keyring {
+            inner: Some(core_keyring::Keyring::from_secret_block(block.as_ref())?),
+        })
     }
 
     /// Wipes the secret keys now; later calls throw `keyring_locked`.

@@ -12,6 +12,9 @@
 //!   the JS clock for callers that want the binding to do it.
 //! - Argon2id (`Keyring.unlock`, `Keyring.prototype.seal`) blocks for about a second: run it in
 //!   a worker, not on a UI thread.
+//! - Team server request bodies (`Vault.prototype.patchBody`, `grantBody`, `createBody`,
+//!   `rotateBody`), sign-in and audit-event signatures and `verifyAuditLog` are built by
+//!   `tessera_core::team` and `tessera_core::audit::export`; `team.rs` only converts.
 
 mod edit;
 mod error;
@@ -21,6 +24,7 @@ mod matching;
 mod recovery;
 mod rng;
 mod session;
+mod team;
 mod time;
 mod uri;
 mod vault;
@@ -30,6 +34,7 @@ pub use keyring::{Keyring, kdf_params, keyring_header};
 pub use matching::{classify_host, rank_sign_in};
 pub use recovery::{create_recovery_kit, read_recovery_kit};
 pub use session::{open_vault_with_session_key, vault_session_key};
+pub use team::verify_audit_log;
 pub use time::now_seconds;
 pub use uri::{code_from_uri, parse_migration, parse_uri};
 pub use vault::Vault;
@@ -45,4 +50,5 @@ error::from_core_errors!(
     tessera_core::grant::GrantError,
     tessera_core::import::ImportError,
     tessera_core::grant::RecoveryError,
+    tessera_core::team::TeamError,
 );

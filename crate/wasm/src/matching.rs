@@ -121,19 +121,6 @@ struct RankingOut<'a> {
     account_key: Option<String>,
 }
 
-/// The context's account as one string (the core's normalised values, unchanged).
-fn account_key(context: &SignInContext) -> Option<String> {
-    let partition = context.partition.map_or("aws", |p| p.id());
-    match (&context.account, &context.principal) {
-        (Some(AccountRef::Id(id)), _) => Some(format!("{partition}:id:{id}")),
-        (Some(AccountRef::Alias(alias)), _) => Some(format!("{partition}:alias:{alias}")),
-        (None, Some(SignInPrincipal::Root { email: Some(email) })) => {
-            Some(format!("{partition}:root:{}", email.to_ascii_lowercase()))
-        }
-        _ => None,
-    }
-}
-
 fn quality_name(q: MatchQuality) -> &'static str {
     match q {
         MatchQuality::Possible => "possible",
@@ -176,6 +163,6 @@ pub fn rank_sign_in(
     to_js(&RankingOut {
         candidates,
         fill,
-        account_key: account_key(&context),
+        account_key: context.account_key(),
     })
 }

@@ -18,7 +18,8 @@ pub fn vault_session_key(vault: &Vault) -> Result<Vec<u8>, Error> {
     Ok(open.key().expose().to_vec())
 }
 
-/// Opens a sealed vault (FORMAT.md §9) with a key from `vaultSessionKey`. All or nothing;
+/// Opens a sealed vault (FORMAT.md §9) with a key from `vaultSessionKey`, keeping it as the
+/// vault's base (as `Vault.open`). All or nothing;
 /// a wrong key gives `vault_tampered_or_wrong_key`, a key of the wrong length `bad_argument`.
 #[wasm_bindgen(js_name = openVaultWithSessionKey)]
 pub fn open_vault_with_session_key(sealed: &[u8], key: &[u8]) -> Result<Vault, Error> {
@@ -27,7 +28,6 @@ pub fn open_vault_with_session_key(sealed: &[u8], key: &[u8]) -> Result<Vault, E
             .map_err(|_| Error::bad_argument("the vault key must be 32 bytes"))?,
     );
     let sealed = SealedVault::from_bytes(sealed)?;
-    Ok(Vault::from_open(
-        sealed.open_with_key(VaultKey::from_bytes(*key))?,
-    ))
+    let open = sealed.open_with_key(VaultKey::from_bytes(*key))?;
+    Ok(Vault::from_open(open, sealed))
 }

@@ -24,3 +24,15 @@ pub fn unix_seconds(t: f64) -> Result<u64, Error> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(t.floor() as u64)
 }
+
+/// Checks and floors a JS time in milliseconds (`Date.now()`).
+pub fn unix_millis(t: f64) -> Result<u64, Error> {
+    if !t.is_finite() || !(0.0..=MAX_SAFE_INTEGER).contains(&t) {
+        return Err(Error::bad_argument(
+            "timeMs must be a finite number of milliseconds, >= 0",
+        ));
+    }
+    // In range and floored: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(t.floor() as u64)
+}

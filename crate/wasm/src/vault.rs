@@ -7,6 +7,7 @@
 use tessera_core::Entry;
 use tessera_core::codebook::CodeBook;
 use tessera_core::keyring::PublicKeys;
+use tessera_core::team::TrackedVault;
 use tessera_core::vault::{EntryId, OpenVault, SealedVault};
 use wasm_bindgen::prelude::*;
 
@@ -19,7 +20,8 @@ use crate::time::unix_seconds;
 
 /// The decoded vault and one prepared code generator per entry, in the same (id) order.
 struct Unlocked {
-    vault: OpenVault,
+    /// The open vault, its base snapshot (if opened from one) and the ids changed since.
+    tracked: TrackedVault,
     /// Keyed HMACs, by entry position. An entry whose parameters this build cannot compute
     /// (for example a period over one day written by another client) gives `""` in `codes()`
     /// and its `otp_*` error in `code()`.
@@ -29,9 +31,9 @@ struct Unlocked {
 }
 
 impl Unlocked {
-    fn new(vault: OpenVault) -> Self {
+    fn new(tracked: TrackedVault) -> Self {
         let mut this = Self {
-            vault,
+            tracked,
             book: CodeBook::default(),
             ids: Vec::new(),
         };
@@ -39,10 +41,14 @@ impl Unlocked {
         this
     }
 
+    fn vault(&self) -> &OpenVault {
+        self.tracked.open()
+    }
+
     /// Rebuilds the code book and ids from the vault: after bulk changes, where inserting one
     /// by one would shift the lists once per entry.
     fn resync(&mut self) {
-        let entries = self.vault.entries();
+        let entries = self.tracked.open().entries();
         self.book = CodeBook::new(entries.iter().map(|(_, e)| e));
         self.ids = entries.iter().map(|(id, _)| id.to_hex()).collect();
     }
@@ -50,7 +56,7 @@ impl Unlocked {
     /// Index of entry `id` (hex), or `entry_not_found`.
     fn index(&self, id: &str) -> Result<usize, Error> {
         let id = parse_id(id)?;
-        self.vault
+        self.vault()
             .entries()
             .binary_search_by(|(e, _)| e.cmp(&id))
             .map_err(|_| not_found())
@@ -58,13 +64,13 @@ impl Unlocked {
 
     fn entry(&self, id: &str) -> Result<(EntryId, &Entry), Error> {
         let i = self.index(id)?;
-        let (eid, e) = &self.vault.entries()[i];
+        let (eid, e) = &self.vault().entries()[i];
         Ok((*eid, e))
     }
 
     /// Inserts the generator and id of the entry just added under `id`.
     fn added(&mut self, id: EntryId) {
-        let entries = self.vault.entries();
+        let entries = self.tracked.open().entries();
         if let Ok(i) = entries.binary_search_by(|(e, _)| e.cmp(&id)) {
             self.book.insert(i, &entries[i].1);
             self.ids.insert(i, id.to_hex());
@@ -118,7 +124,7 @@ impl Vault {
         self.inner.as_mut().ok_or_else(Error::locked)
     }
 
-    fn wrap(vault: OpenVault) -> Vault {
+    fn wrap(vault: TrackedVault) -> Vault {
         Vault {
             inner: Some(Unlocked::new(vault)),
         }
@@ -130,27 +136,36 @@ impl Vault {
 impl Vault {
     pub(crate) fn open_parts(&self) -> Result<(&OpenVault, &[String]), Error> {
         let u = self.unlocked()?;
-        Ok((&u.vault, &u.ids))
+        Ok((u.vault(), &u.ids))
     }
 
-    pub(crate) fn from_open(vault: OpenVault) -> Vault {
-        Vault::wrap(vault)
+    /// The tracked vault, for the team bodies (`crate::team`), which may also change it.
+    pub(crate) fn tracked_mut(&mut self) -> Result<&mut TrackedVault, Error> {
+        Ok(&mut self.unlocked_mut()?.tracked)
+    }
+
+    /// A vault opened from `base`, which it keeps for the team bodies.
+    pub(crate) fn from_open(vault: OpenVault, base: SealedVault) -> Vault {
+        Vault::wrap(TrackedVault::with_base(vault, base))
     }
 }
 
 #[wasm_bindgen]
 impl Vault {
-    /// A new, empty vault (fresh id and key, epoch 1). Seal it with `seal()` to store it.
+    /// A new, empty vault (fresh id and key, epoch 1). Seal it with `seal()` to store it, or
+    /// `createBody()` to create it on a team server.
     pub fn create(name: String) -> Vault {
-        Vault::wrap(OpenVault::create(name, &mut rng()))
+        Vault::wrap(TrackedVault::new(OpenVault::create(name, &mut rng())))
     }
 
-    /// Opens a sealed vault (`Uint8Array`, FORMAT.md §9) with a member's unlocked keyring.
+    /// Opens a sealed vault (`Uint8Array`, FORMAT.md §9) with a member's unlocked keyring, and
+    /// keeps the snapshot as the base of `patchBody()`, `grantBody()` and `rotateBody()`.
     /// All or nothing. Errors: `vault_not_granted`, `vault_tampered_or_wrong_key`,
     /// `vault_malformed`, `vault_bad_magic`, `vault_unsupported_version`, `grant_*`, ...
     pub fn open(sealed: &[u8], keyring: &Keyring) -> Result<Vault, Error> {
         let sealed = SealedVault::from_bytes(sealed)?;
-        Ok(Vault::wrap(sealed.open(keyring.core()?)?))
+        let open = sealed.open(keyring.core()?)?;
+        Ok(Vault::from_open(open, sealed))
     }
 
     /// Opens a sealed vault with the organisation recovery kit (break-glass). Errors as `open`,
@@ -159,7 +174,8 @@ impl Vault {
     pub fn open_with_recovery(sealed: &[u8], kit: String) -> Result<Vault, Error> {
         let key = crate::recovery::key_from_kit(kit)?;
         let sealed = SealedVault::from_bytes(sealed)?;
-        Ok(Vault::wrap(sealed.open_with_recovery(&key)?))
+        let open = sealed.open_with_recovery(&key)?;
+        Ok(Vault::from_open(open, sealed))
     }
 
     /// Seals the whole vault, granted to `members` (each the 64 bytes of
@@ -183,7 +199,7 @@ impl Vault {
                     .map_err(|_| Error::bad_argument("recoveryPublicKey must be 32 bytes"))?,
             )),
         };
-        Ok(u.vault
+        Ok(u.vault()
             .seal(&members, recovery.as_ref(), &mut rng())?
             .to_bytes())
     }
@@ -191,30 +207,30 @@ impl Vault {
     /// Moves to a new key epoch with a fresh key; the next `seal()` re-seals every entry under
     /// it. Grant it only to the members who remain.
     pub fn rotate(&mut self) -> Result<(), Error> {
-        Ok(self.unlocked_mut()?.vault.rotate(&mut rng())?)
+        Ok(self.unlocked_mut()?.tracked.rotate(&mut rng())?)
     }
 
     /// The vault id, 32 hex digits.
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> Result<String, Error> {
-        Ok(self.unlocked()?.vault.id().to_hex())
+        Ok(self.unlocked()?.vault().id().to_hex())
     }
 
     /// The key epoch (1 for a new vault, +1 per rotation).
     #[wasm_bindgen(getter)]
     pub fn epoch(&self) -> Result<u32, Error> {
-        Ok(self.unlocked()?.vault.epoch())
+        Ok(self.unlocked()?.vault().epoch())
     }
 
     /// The vault's display name.
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> Result<String, Error> {
-        Ok(self.unlocked()?.vault.name().to_owned())
+        Ok(self.unlocked()?.vault().name().to_owned())
     }
 
     #[wasm_bindgen(js_name = setName)]
     pub fn set_name(&mut self, name: String) -> Result<(), Error> {
-        self.unlocked_mut()?.vault.set_name(name);
+        self.unlocked_mut()?.tracked.set_name(name);
         Ok(())
     }
 
@@ -234,7 +250,7 @@ impl Vault {
     pub fn list(&self) -> Result<JsValue, Error> {
         let u = self.unlocked()?;
         let infos: Vec<EntryInfo<'_>> = u
-            .vault
+            .vault()
             .entries()
             .iter()
             .zip(&u.ids)
@@ -248,14 +264,14 @@ impl Vault {
     pub fn get(&self, id: &str) -> Result<JsValue, Error> {
         let u = self.unlocked()?;
         let i = u.index(id)?;
-        EntryInfo::of_entry(Some(&u.ids[i]), &u.vault.entries()[i].1).to_js()
+        EntryInfo::of_entry(Some(&u.ids[i]), &u.vault().entries()[i].1).to_js()
     }
 
     /// Ids of the entries a query designates (name, issuer, AWS account id or alias; the rules
     /// of `tessera_core::query`), in vault order.
     pub fn search(&self, query: &str) -> Result<Vec<String>, Error> {
         let u = self.unlocked()?;
-        let matches = tessera_core::query::find(u.vault.entries().iter().map(|(_, e)| e), query);
+        let matches = tessera_core::query::find(u.vault().entries().iter().map(|(_, e)| e), query);
         Ok(matches
             .indices
             .into_iter()
@@ -326,7 +342,7 @@ impl Vault {
         let mut entry: Entry = tessera_core::otpauth::parse(uri)?.into();
         EntryEdit::from_js(edit)?.apply(&mut entry)?;
         let u = self.unlocked_mut()?;
-        let id = u.vault.add(entry, &mut rng())?;
+        let id = u.tracked.add(entry, &mut rng())?;
         u.added(id);
         Ok(id.to_hex())
     }
@@ -346,7 +362,7 @@ impl Vault {
             let result = item
                 .result
                 .map_err(Error::from)
-                .and_then(|e| u.vault.add(e, &mut rng()).map_err(Error::from));
+                .and_then(|e| u.tracked.add(e, &mut rng()).map_err(Error::from));
             match result {
                 Ok(id) => {
                     report.added.push(Added {
@@ -381,7 +397,7 @@ impl Vault {
         let mut entry = entry.clone();
         edit.apply(&mut entry)?;
         // Metadata only: the seed and parameters, and so the code book slot, are unchanged.
-        u.vault.update(&eid, entry)?;
+        u.tracked.update(&eid, entry)?;
         Ok(())
     }
 
@@ -389,8 +405,8 @@ impl Vault {
     pub fn remove(&mut self, id: &str) -> Result<(), Error> {
         let u = self.unlocked_mut()?;
         let i = u.index(id)?;
-        let eid = u.vault.entries()[i].0;
-        u.vault.remove(&eid)?;
+        let eid = u.vault().entries()[i].0;
+        u.tracked.remove(&eid)?;
         u.book.remove(i);
         u.ids.remove(i);
         Ok(())

@@ -710,3 +710,46 @@ fn qualities_are_ordered() {
     assert!(MatchQuality::Account.is_confident());
     assert!(MatchQuality::Exact.is_confident());
 }
+
+// ---- account_key ---------------------------------------------------------------------------
+
+fn context_key(url: &str, resolving: Option<&str>) -> Option<String> {
+    let mut c = SignInContext::from_host(&classify_host(url).unwrap());
+    if let Some(r) = resolving {
+        c.apply_resolving_input(ResolvingInput::parse(r).unwrap());
+    }
+    c.account_key()
+}
+
+#[test]
+fn account_key_names_the_account_or_the_root_email() {
+    assert_eq!(
+        context_key("https://123456789012.signin.aws.amazon.com/console", None).as_deref(),
+        Some("aws:id:123456789012")
+    );
+    assert_eq!(
+        context_key("https://signin.aws.amazon.com/signin", Some("my-alias")).as_deref(),
+        Some("aws:alias:my-alias")
+    );
+    assert_eq!(
+        context_key(
+            "https://signin.aws.amazon.com/signin",
+            Some(" Root@Example.com ")
+        )
+        .as_deref(),
+        Some("aws:root:root@example.com")
+    );
+    assert_eq!(
+        context_key("https://signin.aws.amazon.com/signin", None),
+        None
+    );
+    // The account wins over a root e-mail; an unknown partition is `aws`.
+    let c = SignInContext {
+        partition: None,
+        account: Some(AccountRef::Id("123456789012".into())),
+        principal: Some(SignInPrincipal::Root {
+            email: Some("a@b.c".into()),
+        }),
+    };
+    assert_eq!(c.account_key().as_deref(), Some("aws:id:123456789012"));
+}

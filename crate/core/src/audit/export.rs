@@ -1,0 +1,131 @@
+//! Verifying a JSON Lines export (FORMAT.md §13.3) as a whole: parse, check the chain along the
+//! whole log or one vault's log, and compare the head with one obtained separately. Problems are
+//! reported with the 1-based line of the record at fault, for people to find it.
+
+use super::json::parse_jsonl;
+use super::{AuditError, AuditHash, AuditRecord, ChainScope, verify_chain};
+use crate::vault::VaultId;
+
+/// Why an export does not verify, beyond [`AuditError`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// A record that does not parse or whose chain is broken.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// A whole-log export that does not start at record 1: earlier records were removed.
+    #[error("the log starts at record {seq}, not 1: earlier records were removed")]
+    MissingStart { seq: u64 },
+    /// The chain is intact but does not end at the expected head: newer records were removed,
+    /// or this is another log.
+    #[error("the chain is intact but does not end at the expected head")]
+    HeadMismatch,
+}
+
+impl ExportError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExportError::Audit(e) => e.code(),
+            ExportError::MissingStart { .. } => "audit_missing_start",
+            ExportError::HeadMismatch => "audit_head_mismatch",
+        }
+    }
+}
+
+/// The outcome of [`verify_jsonl`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Records verified: all of them when `error` is `None`, those before the first problem
+    /// otherwise (0 when a line does not parse).
+    pub records: u64,
+    /// Hash of the last record when the chain verified (`None` for an empty export or a broken
+    /// chain).
+    pub head: Option<AuditHash>,
+    /// The first problem and its 1-based line.
+    pub error: Option<(usize, ExportError)>,
+}
+
+/// Verifies an export: the whole log from record 1 when `vault` is `None`, else that vault's
+/// log from its first record; then, if given, that the last record's hash is `expected_head`.
+pub fn verify_jsonl(
+    text: &str,
+    vault: Option<VaultId>,
+    expected_head: Option<&AuditHash>,
+) -> ExportReport {
+    let fail = |records: usize, line: usize, e: ExportError| ExportReport {
+        records: records as u64,
+        head: None,
+        error: Some((line, e)),
+    };
+    let records = match parse_jsonl(text) {
+        Ok(r) => r,
+        Err((line, e)) => return fail(0, line, e.into()),
+    };
+    // parse_jsonl skips blank lines; number the others the same way.
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i + 1)
+        .collect();
+    let line_of = |i: usize| lines.get(i).or(lines.last()).copied().unwrap_or(1);
+    let scope = vault.map_or(ChainScope::Log, ChainScope::Vault);
+    if let (ChainScope::Log, Some(first)) = (scope, records.first())
+        && first.seq != 1
+    {
+        return fail(0, line_of(0), ExportError::MissingStart { seq: first.seq });
+    }
+    let summary = match verify_chain(&records, scope) {
+        Ok(s) => s,
+        Err(e) => {
+            let i = failing_index(&records, scope, &e);
+            return fail(i, line_of(i), e.into());
+        }
+    };
+    let head = (!records.is_empty()).then_some(summary.head);
+    if let Some(want) = expected_head
+        && head.as_ref() != Some(want)
+    {
+        return ExportReport {
+            records: summary.records,
+            head,
+            error: Some((
+                line_of(records.len().saturating_sub(1)),
+                ExportError::HeadMismatch,
+            )),
+        };
+    }
+    ExportReport {
+        records: summary.records,
+        head,
+        error: None,
+    }
+}
+
+/// The index of the record `verify_chain` stopped at. Its errors name a `seq`, which an inserted
+/// or reordered record may share with another; but every record before the failing one passed,
+/// so it is the first record with that `seq` whose prefix fails.
+fn failing_index(records: &[AuditRecord], scope: ChainScope, e: &AuditError) -> usize {
+    let last = records.len().saturating_sub(1);
+    let seq = match e {
+        AuditError::HashMismatch { seq }
+        | AuditError::BrokenLink { seq }
+        | AuditError::BadSequence { seq }
+        | AuditError::WrongVault { seq }
+        | AuditError::BadClientEvent { seq } => *seq,
+        // Field errors: the first record whose fields are out of bounds.
+        _ => {
+            return records
+                .iter()
+                .position(|r| r.check_fields().is_err())
+                .unwrap_or(last);
+        }
+    };
+    records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.seq == seq)
+        .map(|(i, _)| i)
+        .find(|&i| verify_chain(&records[..=i], scope).is_err())
+        .unwrap_or(last)
+}
