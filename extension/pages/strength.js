@@ -1,4 +1,5 @@
-// Passphrase strength feedback for the create form: a rough estimate of the guesses an attacker
+// Passphrase strength feedback for the forms that choose a passphrase (the extension's create
+// form, the console's setup and join forms): a rough estimate of the guesses an attacker
 // needs, from the characters used and the length, discounted for repeats, sequences, keyboard
 // runs and the most common passwords. It is a nudge, not a guarantee (SECURITY.md); the floor
 // the form enforces is MIN_SCORE.
@@ -48,4 +49,51 @@ export function estimateStrength(passphrase) {
   else if (score < 3) feedback = 'Add another word or mix in digits and symbols.';
   else feedback = 'Strong.';
   return { score, bits, feedback };
+}
+
+/**
+ * The fields of a form that chooses a new passphrase: the passphrase, its strength meter and
+ * feedback line, then the confirmation, with the ids `${prefix}-passphrase`, `${prefix}-strength`,
+ * `${prefix}-feedback` and `${prefix}-confirm`. Returns `{pass, again, nodes, check}`: `nodes` go
+ * into the form in that order; `check()` refreshes the meter and returns `null` when the
+ * passphrase may be used, else `{code, message}` (`weak_passphrase` or `passphrase_mismatch`).
+ * Plain DOM only: the console loads this module too.
+ */
+export function newPassphraseFields(prefix, { label = 'Passphrase', required = false } = {}) {
+  const make = (tag, props, attributes = {}, text = '') => {
+    const node = Object.assign(document.createElement(tag), props);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    if (text) node.append(text);
+    return node;
+  };
+  const input = (id) => make('input', { type: 'password', id, autocomplete: 'new-password', required });
+  const pass = input(`${prefix}-passphrase`);
+  const again = input(`${prefix}-confirm`);
+  const meter = make(
+    'meter',
+    { id: `${prefix}-strength`, min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0 },
+    { 'aria-label': 'Passphrase strength' },
+  );
+  const feedback = make('p', { id: `${prefix}-feedback`, className: 'muted' }, { 'aria-live': 'polite' });
+  const update = () => {
+    const s = estimateStrength(pass.value);
+    meter.value = s.score;
+    feedback.textContent = s.feedback;
+    return s;
+  };
+  pass.addEventListener('input', update);
+  const check = () => {
+    if (update().score < MIN_SCORE) return { code: 'weak_passphrase', message: 'Choose a stronger passphrase.' };
+    if (pass.value !== again.value) return { code: 'passphrase_mismatch', message: 'The two passphrases differ.' };
+    return null;
+  };
+  const nodes = [
+    make('label', { htmlFor: pass.id }, {}, label),
+    pass,
+    meter,
+    feedback,
+    make('label', { htmlFor: again.id }, {}, 'Passphrase again'),
+    again,
+  ];
+  return { pass, again, nodes, check };
 }

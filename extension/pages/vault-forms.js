@@ -2,7 +2,7 @@
 // the background at once, which runs Argon2id off this page's thread.
 import { MSG } from '../messages.js';
 import { describeError, send } from './api.js';
-import { MIN_SCORE, estimateStrength } from './strength.js';
+import { newPassphraseFields } from './strength.js';
 
 function element(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -27,11 +27,7 @@ async function submitting(submit, status, busy, action) {
 
 /** Renders the first-run form into `root`; calls `done()` once the vault exists and is open. */
 export function renderCreateForm(root, done) {
-  const pass = element('input', { type: 'password', id: 'create-passphrase', autocomplete: 'new-password' });
-  const again = element('input', { type: 'password', id: 'create-confirm', autocomplete: 'new-password' });
-  const meter = element('meter', { id: 'create-strength', min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0 });
-  const feedback = element('p', { id: 'create-feedback', className: 'muted' });
-  feedback.setAttribute('aria-live', 'polite');
+  const { pass, again, nodes, check } = newPassphraseFields('create');
   const status = element('p', { id: 'create-status', role: 'status' });
   const submit = element('button', { type: 'submit', className: 'primary', id: 'create-submit' }, 'Create vault');
   const form = element(
@@ -39,33 +35,16 @@ export function renderCreateForm(root, done) {
     { className: 'stack', id: 'create-form' },
     element('h2', {}, 'Create your vault'),
     element('p', { className: 'muted' }, 'Your passphrase seals the vault on this device. It cannot be recovered.'),
-    element('label', { htmlFor: 'create-passphrase' }, 'Passphrase'),
-    pass,
-    meter,
-    feedback,
-    element('label', { htmlFor: 'create-confirm' }, 'Passphrase again'),
-    again,
+    ...nodes,
     submit,
     status,
   );
-  meter.setAttribute('aria-label', 'Passphrase strength');
-  const update = () => {
-    const s = estimateStrength(pass.value);
-    meter.value = s.score;
-    feedback.textContent = s.feedback;
-    return s;
-  };
-  pass.addEventListener('input', update);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     status.className = '';
-    if (update().score < MIN_SCORE) {
-      status.textContent = 'Choose a stronger passphrase.';
-      status.className = 'error';
-      return;
-    }
-    if (pass.value !== again.value) {
-      status.textContent = 'The two passphrases differ.';
+    const problem = check();
+    if (problem) {
+      status.textContent = problem.message;
       status.className = 'error';
       return;
     }

@@ -78,8 +78,7 @@ impl Store {
     /// Connects, applies the pragmas (SQLite) and runs pending migrations.
     pub async fn open(url: &str, connections: u32) -> Result<Store, StoreError> {
         install_default_drivers();
-        let store = if let Some(path) = url.strip_prefix("sqlite://") {
-            let path = path.split('?').next().unwrap_or(path);
+        let store = if let Some(path) = sqlite_path(url)? {
             if let Some(dir) = Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
             {
@@ -87,19 +86,15 @@ impl Store {
             }
             let url = format!("sqlite://{path}?mode=rwc");
             let pool = |n: u32| {
-                AnyPoolOptions::new()
-                    .max_connections(n)
-                    .min_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = FULL").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            Ok(())
-                        })
+                pool_options(n).min_connections(1).after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        Ok(())
                     })
+                })
             };
             let write = pool(1).connect(&url).await?;
             let read = pool(connections.max(1)).connect(&url).await?;
@@ -108,19 +103,9 @@ impl Store {
                 write,
                 dialect: Dialect::Sqlite,
             }
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(connections.max(2))
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
-            Store {
-                read: pool.clone(),
-                write: pool,
-                dialect: Dialect::Postgres,
-            }
         } else {
-            return Err(StoreError::UnsupportedUrl);
+            let pool = pool_options(connections.max(2)).connect(url).await?;
+            Store::one_pool(pool, Dialect::Postgres)
         };
         store.migrate().await?;
         Ok(store)
@@ -131,14 +116,11 @@ impl Store {
     /// version; a schema newer than this binary is refused, an older one is read as it is.
     pub async fn open_existing(url: &str) -> Result<(Store, i64), StoreError> {
         install_default_drivers();
-        let store = if let Some(path) = url.strip_prefix("sqlite://") {
-            let path = path.split('?').next().unwrap_or(path);
+        let store = if let Some(path) = sqlite_path(url)? {
             if !Path::new(path).is_file() {
                 return Err(StoreError::NoDatabase(path.to_owned()));
             }
-            let pool = AnyPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
+            let pool = pool_options(1)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
@@ -148,15 +130,9 @@ impl Store {
                 })
                 .connect(&format!("sqlite://{path}?mode=ro"))
                 .await?;
-            Store {
-                read: pool.clone(),
-                write: pool,
-                dialect: Dialect::Sqlite,
-            }
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(2)
-                .acquire_timeout(Duration::from_secs(30))
+            Store::one_pool(pool, Dialect::Sqlite)
+        } else {
+            let pool = pool_options(2)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute("SET default_transaction_read_only = on")
@@ -166,13 +142,7 @@ impl Store {
                 })
                 .connect(url)
                 .await?;
-            Store {
-                read: pool.clone(),
-                write: pool,
-                dialect: Dialect::Postgres,
-            }
-        } else {
-            return Err(StoreError::UnsupportedUrl);
+            Store::one_pool(pool, Dialect::Postgres)
         };
         let version: i64 =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
@@ -180,17 +150,20 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::NotTessera)?
                 .try_get("v")?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::SchemaTooNew {
-                found: version,
-                known,
-            });
-        }
+        check_known(version)?;
         if version == 0 {
             return Err(StoreError::NotTessera);
         }
         Ok((store, version))
+    }
+
+    /// A store whose reads and writes share one pool.
+    fn one_pool(pool: AnyPool, dialect: Dialect) -> Store {
+        Store {
+            read: pool.clone(),
+            write: pool,
+            dialect,
+        }
     }
 
     /// The pool for reads that need no transaction.
@@ -237,13 +210,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("v")?;
-        let known = MIGRATIONS.len() as i64;
-        if current > known {
-            return Err(StoreError::SchemaTooNew {
-                found: current,
-                known,
-            });
-        }
+        check_known(current)?;
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate() {
             let version = i as i64 + 1;
             if version <= current {
@@ -273,6 +240,37 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Refuses a schema `version` newer than the migrations this binary knows.
+fn check_known(version: i64) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            known,
+        });
+    }
+    Ok(())
+}
+
+/// Which backend `url` names: `Some(path)` of the SQLite file (any `?query` dropped), `None` for
+/// PostgreSQL, or [`StoreError::UnsupportedUrl`].
+fn sqlite_path(url: &str) -> Result<Option<&str>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Some(path.split('?').next().unwrap_or(path)))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(None)
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}
+
+/// Pool settings every pool shares: at most `max` connections, 30 s to wait for one.
+fn pool_options(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
 }
 
 /// Marks SQL assembled at run time as safe. Every such string in this crate is built only from

@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
 import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
-import { FIREFOX, distDir, skipReason } from './support/browsers.mjs';
+import { FIREFOX, distDir, hrefOf, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
 import { ENTRIES, PASSPHRASE, codesBetween } from './support/entries.mjs';
 import {
   assertNothingHappens,
@@ -37,10 +35,6 @@ function asResponse(response) {
   }
   return { status: response.status, headers: response.headers, body: response.body };
 }
-
-/** A page's location as its document says (Puppeteer's page.url() stays at about:blank when the
- * extension navigates a tab). */
-const hrefOf = (page) => page.evaluate(() => location.href).catch(() => '');
 
 /**
  * A tab the extension navigates to a moz-extension:// page makes Firefox's BiDi agent log
@@ -85,13 +79,9 @@ describe('Tessera in Firefox', { skip }, () => {
   }
 
   before(async () => {
-    browser = await puppeteer.launch({
-      browser: 'firefox',
-      executablePath: FIREFOX,
-      headless: true,
-      extraPrefsFirefox: {
-        // Any manifest warning makes the install fail (as in Firefox's own extension tests).
-        'extensions.webextensions.warnings-as-errors': true,
+    browser = await launchFirefox({
+      addon: true,
+      prefs: {
         // Console messages of the extension's background and pages, and script errors, on stdout.
         'devtools.console.stdout.chrome': true,
         'devtools.console.stdout.content': true,
@@ -100,17 +90,8 @@ describe('Tessera in Firefox', { skip }, () => {
     for (const stream of [browser.process().stdout, browser.process().stderr]) {
       stream.on('data', (chunk) => consoleLines.push(...String(chunk).split('\n')));
     }
-    await browser.installExtension(EXTENSION);
-    await settle();
     // First run: the extension opens its options page to create the vault.
-    for (let i = 0; i < 100 && !options; i += 1) {
-      for (const page of await browser.pages()) {
-        const href = await hrefOf(page);
-        if (href.startsWith('moz-extension://') && href.endsWith('options/options.html')) options = page;
-      }
-      if (!options) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.ok(options, 'the options page opened on install');
+    options = await installFirefoxAddon(browser, EXTENSION);
   });
 
   after(async () => {

@@ -7,24 +7,13 @@
 // token never appears in a request URL and is removed from the address bar. Any console error,
 // CSP violation or unexpected HTTP failure fails the test.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { parseInviteLink } from '../../extension/shared/team-client.js';
-import { CHROMIUM } from './support/browsers.mjs';
-import { serverBinary, startServer } from './support/server.mjs';
+import { CHROMIUM, consoleSkipReason, launchChromium, watchPage } from './support/browsers.mjs';
+import { startServer } from './support/server.mjs';
 
-const WWW_INDEX = new URL('../../dist/www/index.html', import.meta.url);
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}`
-  : !existsSync(WWW_INDEX)
-    ? 'dist/www is missing: run `cargo xtask dist`'
-    : !serverBinary()
-      ? 'no tessera-server binary: run `cargo build -p tessera-server`'
-      : false;
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`console join tests cannot run: ${skip}`);
+const skip = consoleSkipReason('Chromium', CHROMIUM, 'console join');
 
 const OWNER_PASS = 'owner passphrase 7 horses staple';
 const ADMIN_PASS = 'admin passphrase 9 lanterns river';
@@ -43,17 +32,7 @@ describe('joining the web console from an invite link (Chromium)', { skip }, () 
   const expected = (status, method, url) =>
     (status === 403 && method === 'POST' && url.endsWith('/api/v1/auth/challenge'))
     || (status === 404 && method === 'POST' && url.endsWith('/api/v1/invites/accept'));
-  const watch = (page, name) => {
-    page.on('console', (msg) => {
-      if (/^Failed to load resource/.test(msg.text())) return;
-      if (msg.type() === 'error' || /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${name}: ${msg.text()}`);
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !expected(r.status(), r.request().method(), r.url())) problems.push(`${name}: HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`${name}: ${err.message}`));
-    return page;
-  };
+  const watch = (page, name) => watchPage(page, name, problems, expected);
   const errorText = (page) => page.evaluate(() => {
     const box = document.getElementById('error');
     return box && !box.hidden ? box.textContent : '';
@@ -66,7 +45,7 @@ describe('joining the web console from an invite link (Chromium)', { skip }, () 
 
   before(async () => {
     server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -3,26 +3,15 @@
 // create a vault, a malformed URI, a stale edit from a second tab, the audit chain verdict. Any
 // console error or CSP violation fails the test.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { b64, parseInviteLink, TeamClient } from '../../extension/shared/team-client.js';
-import { CHROMIUM } from './support/browsers.mjs';
+import { CHROMIUM, consoleSkipReason, launchChromium, watchPage } from './support/browsers.mjs';
 import { blankPng, qrPng } from './support/images.mjs';
-import { serverBinary, startServer } from './support/server.mjs';
+import { startServer } from './support/server.mjs';
 
-const WWW_INDEX = new URL('../../dist/www/index.html', import.meta.url);
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}`
-  : !existsSync(WWW_INDEX)
-    ? 'dist/www is missing: run `cargo xtask dist`'
-    : !serverBinary()
-      ? 'no tessera-server binary: run `cargo build -p tessera-server`'
-      : false;
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`console tests cannot run: ${skip}`);
+const skip = consoleSkipReason('Chromium', CHROMIUM, 'console');
 
 const PASSPHRASE = 'console test passphrase 7 horses';
 const URI_A = 'otpauth://totp/Amazon%20Web%20Services:alice@acme?secret=JBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services';
@@ -38,17 +27,7 @@ describe('web console in Chromium', { skip }, () => {
   // HTTP failures are judged by URL (the browser also logs each as a console error): the one
   // expected is the stale PATCH's 409.
   const expected = (status, method, url) => status === 409 && method === 'PATCH' && /\/api\/v1\/vaults\//.test(url);
-  const watch = (page, name) => {
-    page.on('console', (msg) => {
-      if (/^Failed to load resource/.test(msg.text())) return;
-      if (msg.type() === 'error' || /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${name}: ${msg.text()}`);
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !expected(r.status(), r.request().method(), r.url())) problems.push(`${name}: HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`${name}: ${err.message}`));
-    return page;
-  };
+  const watch = (page, name) => watchPage(page, name, problems, expected);
   const errorText = (page) => page.evaluate(() => {
     const box = document.getElementById('error');
     return box && !box.hidden ? box.textContent : '';
@@ -56,7 +35,7 @@ describe('web console in Chromium', { skip }, () => {
 
   before(async () => {
     server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     context = await browser.newContext();
   });
 

@@ -3,27 +3,16 @@
 // with an entry, a malformed URI, QR image upload (jsQR: Firefox has no BarcodeDetector), lock
 // and unlock, the audit verdict. Page errors and CSP reports fail the test.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
-import { FIREFOX } from './support/browsers.mjs';
+import { FIREFOX, consoleSkipReason, launchFirefox } from './support/browsers.mjs';
 import { blankPng, qrPng } from './support/images.mjs';
-import { serverBinary, startServer } from './support/server.mjs';
+import { startServer } from './support/server.mjs';
 
-const WWW_INDEX = new URL('../../dist/www/index.html', import.meta.url);
-const skip = !existsSync(FIREFOX)
-  ? `no Firefox at ${FIREFOX}`
-  : !existsSync(WWW_INDEX)
-    ? 'dist/www is missing: run `cargo xtask dist`'
-    : !serverBinary()
-      ? 'no tessera-server binary: run `cargo build -p tessera-server`'
-      : false;
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`console tests cannot run: ${skip}`);
+const skip = consoleSkipReason('Firefox', FIREFOX, 'console');
 
 const PASSPHRASE = 'console test passphrase 7 horses';
 const URI_B = 'otpauth://totp/Example:bob?secret=KRSXG5CTMVRXEZLU&issuer=Example';
@@ -37,7 +26,7 @@ describe('web console in Firefox', { skip }, () => {
 
   before(async () => {
     server = await startServer();
-    browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
+    browser = await launchFirefox();
     page = await browser.newPage();
     page.on('console', (msg) => {
       if (msg.type() === 'error' || /Content-Security-Policy|Content Security Policy/i.test(msg.text())) problems.push(msg.text());

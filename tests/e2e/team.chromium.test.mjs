@@ -12,13 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { parseInviteLink } from '../../extension/shared/team-client.js';
 import { createFixtureServer } from '../fixtures/aws/routes.mjs';
-import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
+import { CHROMIUM, distDir, launchChromium, launchChromiumWithExtension, skipReason } from './support/browsers.mjs';
 import { playwrightDriver as d } from './support/flows.mjs';
-import { serverBinary, startServer } from './support/server.mjs';
+import { startServer } from './support/server.mjs';
 import {
   AWS_HOSTS,
   TEAM_ROOT,
@@ -43,10 +41,9 @@ import {
 } from './support/team.mjs';
 
 const EXTENSION = distDir('chrome');
-const skip = skipReason('Chromium', CHROMIUM, 'chrome') || (serverBinary() ? false : 'no tessera-server binary: run `cargo build -p tessera-server`');
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`team tests cannot run: ${skip}`);
+const skip = skipReason('Chromium', CHROMIUM, 'chrome', { server: true });
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = ['--disable-quic'];
 
 /** As in aws-mfa.chromium: a fixture's 302 becomes a page that replaces its location. */
 function asFulfilled(response) {
@@ -75,18 +72,12 @@ describe('team scenario in Chromium: console owner, extension engineer', { skip 
 
   before(async () => {
     server = await startServer();
-    ownerBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    ownerBrowser = await launchChromium({ args: ARGS });
     console_ = await (await ownerBrowser.newContext({ acceptDownloads: true })).newPage();
     console_.on('pageerror', (err) => problems.push(`console: ${err.message}`));
 
     profileDir = mkdtempSync(join(tmpdir(), 'tessera-team-profile-'));
-    engineer = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`, ...ARGS],
-    });
-    const worker = engineer.serviceWorkers()[0] ?? (await engineer.waitForEvent('serviceworker'));
-    extensionId = new URL(worker.url()).host;
+    ({ context: engineer, extensionId } = await launchChromiumWithExtension(profileDir, EXTENSION, { args: ARGS }));
     // Only the AWS sign-in hosts are answered by the fixture; the team server is reached for real.
     const aws = createFixtureServer({ ui: 'legacy-root' });
     await engineer.route(AWS_HOSTS, async (route) => {

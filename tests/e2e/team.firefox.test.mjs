@@ -7,12 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
 import { createFixtureServer } from '../fixtures/aws/routes.mjs';
-import { FIREFOX, distDir, skipReason } from './support/browsers.mjs';
+import { FIREFOX, distDir, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
 import { puppeteerDriver as d } from './support/flows.mjs';
-import { serverBinary, startServer } from './support/server.mjs';
+import { startServer } from './support/server.mjs';
 import {
   AWS_HOSTS,
   VAULT_NAME,
@@ -34,8 +32,7 @@ import {
 } from './support/team.mjs';
 
 const EXTENSION = distDir('firefox');
-const skip = skipReason('Firefox', FIREFOX, 'firefox') || (serverBinary() ? false : 'no tessera-server binary: run `cargo build -p tessera-server`');
-if (skip && process.env.TESSERA_E2E_REQUIRED) throw new Error(`team tests cannot run: ${skip}`);
+const skip = skipReason('Firefox', FIREFOX, 'firefox', { server: true });
 
 /** As in aws-mfa.firefox: a fixture's 302 becomes a page that replaces its location. */
 function asResponse(response) {
@@ -45,9 +42,6 @@ function asResponse(response) {
   }
   return { status: response.status, headers: response.headers, body: response.body };
 }
-
-/** A page's location as its document says (page.url() can lag for extension-opened tabs). */
-const hrefOf = (page) => page.evaluate(() => location.href).catch(() => '');
 
 describe('team scenario in Firefox: console owner, extension engineer', { skip }, () => {
   let server;
@@ -62,28 +56,16 @@ describe('team scenario in Firefox: console owner, extension engineer', { skip }
 
   before(async () => {
     server = await startServer();
-    browser = await puppeteer.launch({
-      browser: 'firefox',
-      executablePath: FIREFOX,
-      headless: true,
-      extraPrefsFirefox: {
-        'extensions.webextensions.warnings-as-errors': true,
+    browser = await launchFirefox({
+      addon: true,
+      prefs: {
         // Stands in for the user's click on Firefox's permission prompt (which a headless test
         // cannot press): optional permissions requested in the Connect click are granted
         // without the prompt.
         'extensions.webextOptionalPermissionPrompts': false,
       },
     });
-    await browser.installExtension(EXTENSION);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    for (let i = 0; i < 100 && !options; i += 1) {
-      for (const page of await browser.pages()) {
-        const href = await hrefOf(page);
-        if (href.startsWith('moz-extension://') && href.endsWith('options/options.html')) options = page;
-      }
-      if (!options) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.ok(options, 'the options page opened on install');
+    options = await installFirefoxAddon(browser, EXTENSION);
     options.on('pageerror', (err) => problems.push(`options: ${err.message}`));
 
     const ownerContext = await browser.createBrowserContext();

@@ -10,7 +10,7 @@
 // (kdf.js), BEFORE the accept request (a failure then spends nothing); then accept {token,
 // public_keys, label}, the sealed keyring and member id stored exactly like the owner's
 // (keyring-store.js), then the "waiting for confirmation" page (pending.js) with the fingerprint.
-import { MIN_SCORE, estimateStrength } from '../pages/strength.js';
+import { newPassphraseFields } from '../pages/strength.js';
 import { b64, parseInviteLink } from '../shared/team-client.js';
 import { busy, clearError, fail, h, showError } from './dom.js';
 import { renderPending } from './pending.js';
@@ -68,10 +68,7 @@ export function renderInvitePage(root, where, join = null) {
 
 function joinForm(root, token, origin, join) {
   const label = h('input', { id: 'join-label', type: 'text', placeholder: 'e.g. Bob', autocomplete: 'name' });
-  const pass = h('input', { id: 'join-passphrase', type: 'password', autocomplete: 'new-password', required: true });
-  const again = h('input', { id: 'join-confirm', type: 'password', autocomplete: 'new-password', required: true });
-  const meter = h('meter', { id: 'join-strength', min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0, 'aria-label': 'Passphrase strength' });
-  const feedback = h('p', { id: 'join-feedback', className: 'muted', 'aria-live': 'polite' });
+  const { pass, nodes, check } = newPassphraseFields('join', { label: 'Passphrase (seals your keys in this browser)', required: true });
   const submit = h('button', { id: 'join-submit', type: 'submit', className: 'primary' }, 'Join in this browser');
   const status = h('p', { id: 'join-status', role: 'status', 'aria-live': 'polite' });
   const form = h(
@@ -81,27 +78,15 @@ function joinForm(root, token, origin, join) {
     h('p', {}, 'For admins who work in the web console (members use the extension for codes). Your keys are made here and sealed in this browser with your passphrase; the server receives only public keys.'),
     h('label', { for: 'join-label' }, 'Your name (shown to other members)'),
     label,
-    h('label', { for: 'join-passphrase' }, 'Passphrase (seals your keys in this browser)'),
-    pass,
-    meter,
-    feedback,
-    h('label', { for: 'join-confirm' }, 'Passphrase again'),
-    again,
+    ...nodes,
     submit,
     status,
   );
-  const strength = () => {
-    const s = estimateStrength(pass.value);
-    meter.value = s.score;
-    feedback.textContent = s.feedback;
-    return s;
-  };
-  pass.addEventListener('input', strength);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     clearError();
-    if (strength().score < MIN_SCORE) return showError(fail('weak_passphrase', 'Choose a stronger passphrase.'));
-    if (pass.value !== again.value) return showError(fail('passphrase_mismatch', 'The two passphrases differ.'));
+    const problem = check();
+    if (problem) return showError(fail(problem.code, problem.message));
     const held = join.store.load();
     if (held) {
       return showError(fail('keyring_exists', 'This browser already holds a console keyring. Joining here would replace it: open the console (/) to use it, or remove it there (Unlock → Other actions) first, or join from another browser profile.'));

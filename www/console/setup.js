@@ -3,7 +3,7 @@
 // once; POST /api/v1/setup goes out only after the owner confirms it is saved (box ticked and the
 // last characters typed back). Then the keyring is sealed with the passphrase (worker) and stored.
 import { b64 } from '../shared/team-client.js';
-import { MIN_SCORE, estimateStrength } from '../pages/strength.js';
+import { newPassphraseFields } from '../pages/strength.js';
 import { busy, clearError, fail, h, showError } from './dom.js';
 import { qrSvg } from './qr-svg.js';
 
@@ -17,10 +17,7 @@ export function kitCheck(kit) {
 export function renderSetup(app) {
   const token = h('input', { id: 'setup-token', type: 'password', autocomplete: 'off', required: true, spellcheck: false });
   const label = h('input', { id: 'setup-label', type: 'text', value: '', placeholder: 'e.g. Alice (owner)' });
-  const pass = h('input', { id: 'setup-passphrase', type: 'password', autocomplete: 'new-password', required: true });
-  const again = h('input', { id: 'setup-confirm', type: 'password', autocomplete: 'new-password', required: true });
-  const meter = h('meter', { id: 'setup-strength', min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0, 'aria-label': 'Passphrase strength' });
-  const feedback = h('p', { id: 'setup-feedback', className: 'muted', 'aria-live': 'polite' });
+  const { pass, nodes, check } = newPassphraseFields('setup', { label: 'Passphrase (seals your keys in this browser)', required: true });
   const submit = h('button', { id: 'setup-submit', type: 'submit', className: 'primary' }, 'Continue');
   const form = h(
     'form',
@@ -32,27 +29,15 @@ export function renderSetup(app) {
     h('p', { className: 'muted' }, 'The server wrote a one-time setup token to the file setup-token in its data directory (DATA_DIR/setup-token, by default tessera-data/setup-token). Paste its content.'),
     h('label', { for: 'setup-label' }, 'Your name (shown to other members)'),
     label,
-    h('label', { for: 'setup-passphrase' }, 'Passphrase (seals your keys in this browser)'),
-    pass,
-    meter,
-    feedback,
-    h('label', { for: 'setup-confirm' }, 'Passphrase again'),
-    again,
+    ...nodes,
     submit,
   );
-  const strength = () => {
-    const s = estimateStrength(pass.value);
-    meter.value = s.score;
-    feedback.textContent = s.feedback;
-    return s;
-  };
-  pass.addEventListener('input', strength);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     clearError();
     if (!token.value.trim()) return showError(fail('setup_token_missing', 'Paste the setup token.'));
-    if (strength().score < MIN_SCORE) return showError(fail('weak_passphrase', 'Choose a stronger passphrase.'));
-    if (pass.value !== again.value) return showError(fail('passphrase_mismatch', 'The two passphrases differ.'));
+    const problem = check();
+    if (problem) return showError(fail(problem.code, problem.message));
     const keyring = app.wasm.Keyring.generate();
     const recovery = app.wasm.createRecoveryKit();
     renderKit(app, {

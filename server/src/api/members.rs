@@ -10,7 +10,8 @@ use tessera_core::keyring::PublicKeys;
 
 use super::auth::{check_label, parse_public_keys};
 use super::{
-    ApiPath, AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, path_id, rate_limit,
+    ApiPath, AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, lock_by_id, path_id,
+    rate_limit,
 };
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
@@ -316,14 +317,15 @@ pub(crate) async fn confirm(
     me.require_admin()?;
     let id = path_id(&member_id, "member")?;
     let mut tx = state.store.begin().await?;
-    let row = sqlx::query(crate::store::dynamic(format!(
-        "SELECT status, fingerprint FROM members WHERE id = $1{}",
-        state.store.dialect.for_update()
-    )))
-    .bind(id.to_vec())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("not_found", "no such member"))?;
+    let row = lock_by_id(
+        &mut tx,
+        &state.store,
+        "status, fingerprint",
+        "members",
+        &id,
+        "member",
+    )
+    .await?;
     if row.try_get::<String, _>("status")? != "pending" {
         return Err(ApiError::conflict(
             "not_pending",

@@ -25,7 +25,7 @@ use tessera_core::keyring::PublicKeys;
 
 pub use self::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Store, now_ms, token_hash};
+use crate::store::{Store, Tx, now_ms, token_hash};
 
 /// What every handler can reach. Nothing here is state another instance would need.
 #[derive(Clone, Debug)]
@@ -342,6 +342,28 @@ pub fn body_id(s: &str, field: &'static str) -> ApiResult<[u8; 16]> {
 /// A 16-byte id in the path: anything else names nothing, so 404.
 pub fn path_id(s: &str, what: &'static str) -> ApiResult<[u8; 16]> {
     parse_id(s).ok_or_else(|| ApiError::not_found("not_found", format!("no such {what}")))
+}
+
+/// `SELECT {columns} FROM {table} WHERE id = $1`, the row locked until `tx` ends (`FOR UPDATE` on
+/// PostgreSQL; SQLite's single writer already serializes), or 404 `not_found` ("no such
+/// {what}", as [`path_id`] says) when no row has that id. `columns` and `table` are constants of
+/// the code.
+pub(crate) async fn lock_by_id(
+    tx: &mut Tx,
+    store: &Store,
+    columns: &'static str,
+    table: &'static str,
+    id: &[u8; 16],
+    what: &'static str,
+) -> ApiResult<sqlx::any::AnyRow> {
+    sqlx::query(crate::store::dynamic(format!(
+        "SELECT {columns} FROM {table} WHERE id = $1{}",
+        store.dialect.for_update()
+    )))
+    .bind(id.to_vec())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("not_found", format!("no such {what}")))
 }
 
 fn parse_id(s: &str) -> Option<[u8; 16]> {

@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::{ApiPath, AppState, Member, OrgRole, hex, id16, path_id};
+use super::{ApiPath, AppState, Member, OrgRole, hex, id16, lock_by_id, path_id};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, random};
@@ -27,14 +27,15 @@ pub(crate) async fn revoke(
         ));
     }
     let mut tx = state.store.begin().await?;
-    let row = sqlx::query(crate::store::dynamic(format!(
-        "SELECT role, status FROM members WHERE id = $1{}",
-        state.store.dialect.for_update()
-    )))
-    .bind(id.to_vec())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("not_found", "no such member"))?;
+    let row = lock_by_id(
+        &mut tx,
+        &state.store,
+        "role, status",
+        "members",
+        &id,
+        "member",
+    )
+    .await?;
     if row.try_get::<String, _>("status")? == "revoked" {
         return Err(ApiError::conflict(
             "already_revoked",

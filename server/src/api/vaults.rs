@@ -22,7 +22,9 @@ use tessera_core::keyring::Fingerprint;
 use tessera_core::sync::{SNAPSHOT_SEAL_LEN, snapshot_body, snapshot_bytes};
 use tessera_core::vault::{MAX_ENTRIES, SealedEntry, SealedMeta, SealedVault};
 
-use super::{ApiPath, AppState, JsonBody, Member, b64, body_id, from_b64, hex, id16, path_id};
+use super::{
+    ApiPath, AppState, JsonBody, Member, b64, body_id, from_b64, hex, id16, lock_by_id, path_id,
+};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Tx, now_ms};
@@ -926,14 +928,15 @@ pub(crate) async fn archive(
     if !me.role.is_admin() {
         require(&mut tx, &vault, &me, true).await?;
     }
-    let row = sqlx::query(crate::store::dynamic(format!(
-        "SELECT version, archived FROM vaults WHERE id = $1{}",
-        state.store.dialect.for_update()
-    )))
-    .bind(vault.to_vec())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("not_found", "no such vault"))?;
+    let row = lock_by_id(
+        &mut tx,
+        &state.store,
+        "version, archived",
+        "vaults",
+        &vault,
+        "vault",
+    )
+    .await?;
     let version: i64 = row.try_get("version")?;
     let was = row.try_get::<i64, _>("archived")? != 0;
     if was != body.archived {

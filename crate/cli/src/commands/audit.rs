@@ -11,10 +11,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use tessera_core::audit::json::parse_jsonl;
-use tessera_core::audit::{
-    AUDIT_HASH_LEN, AuditError, AuditHash, AuditRecord, ChainScope, verify_chain,
-};
+use tessera_core::audit::export::{Export, ExportError};
+use tessera_core::audit::{AUDIT_HASH_LEN, AuditError, AuditHash, AuditRecord, ChainScope};
 
 use crate::error::CliError;
 use crate::out;
@@ -26,50 +24,44 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
     // Bad `--head` is bad usage: say so before reading anything.
     let expected_head = head.map(parse_head).transpose()?;
     let (text, name) = read_input(file)?;
-    let (records, lines) = parse(&text, &name)?;
-    let (Some(first), Some(&first_line), Some(&last_line)) =
-        (records.first(), lines.first(), lines.last())
-    else {
+    let export = parse(&text, &name)?;
+    let records = export.records();
+    let (Some(first), Some(last)) = (records.first(), records.last()) else {
         return Err(CliError::Usage(format!("{name}: no audit records")));
     };
     let scope = match first.vault_id {
         Some(v) => ChainScope::Vault(v),
         None => ChainScope::Log,
     };
-    if scope == ChainScope::Log && first.seq != 1 {
-        return Err(CliError::AuditBroken {
-            source_name: name,
-            line: first_line,
-            reason: format!(
-                "the log starts at record {}, not 1: earlier records were removed",
-                first.seq
-            ),
-        });
-    }
-    let summary = verify_chain(&records, scope).map_err(|e| {
-        let i = failing_index(&records, scope, &e);
-        CliError::AuditBroken {
-            source_name: name.clone(),
-            line: lines.get(i).copied().unwrap_or(last_line),
-            reason: describe(&e, i.checked_sub(1).and_then(|p| records.get(p)), scope),
-        }
-    })?;
-    let head_hex = hex(&summary.head);
-    if let Some(want) = expected_head
-        && want != summary.head
-    {
-        return Err(CliError::AuditBroken {
-            source_name: name,
-            line: last_line,
-            reason: format!(
+    let report = export.verify(first.vault_id, expected_head.as_ref());
+    let head_hex = report.head.as_ref().map(|h| hex(h)).unwrap_or_default();
+    if let Some((line, e)) = report.error {
+        let reason = match e {
+            ExportError::MissingStart { seq } => {
+                format!("the log starts at record {seq}, not 1: earlier records were removed")
+            }
+            ExportError::HeadMismatch => format!(
                 "the chain is intact but ends at record {} with head {head_hex}, not the \
                  expected head: newer records were removed, or this is another log",
-                summary.last_seq
+                last.seq
             ),
+            // On a broken chain the report's count is the index of the record at fault.
+            ExportError::Audit(e) => {
+                let prev = usize::try_from(report.records)
+                    .ok()
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|p| records.get(p));
+                describe(&e, prev, scope)
+            }
+        };
+        return Err(CliError::AuditBroken {
+            source_name: name,
+            line,
+            reason,
         });
     }
     let what = match scope {
-        ChainScope::Log => format!("whole log, records 1-{}", summary.last_seq),
+        ChainScope::Log => format!("whole log, records 1-{}", last.seq),
         ChainScope::Vault(v) => format!("log of vault {}", v.to_hex()),
     };
     let checked = if expected_head.is_some() {
@@ -79,7 +71,7 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
     };
     out::line(&format!(
         "ok: {} events, chain intact, head {head_hex} ({what}{checked})",
-        summary.records
+        report.records
     ))
 }
 
@@ -125,10 +117,10 @@ fn read_input(file: &Path) -> Result<(String, String), CliError> {
     Ok((text, name))
 }
 
-/// The records and the 1-based line of each. A line that is not a record of the export format,
-/// or whose fields are out of the format's bounds, is malformed input (exit 2), not a broken
-/// chain.
-fn parse(text: &str, name: &str) -> Result<(Vec<AuditRecord>, Vec<usize>), CliError> {
+/// The export parsed, with each record's 1-based line. A line that is not a record of the
+/// export format, or whose fields are out of the format's bounds, is malformed input (exit 2),
+/// not a broken chain.
+fn parse(text: &str, name: &str) -> Result<Export, CliError> {
     let malformed = |line: usize, e: &AuditError| {
         let reason = match e {
             AuditError::InvalidField("json") => "not an audit record (FORMAT.md §13.3)".to_owned(),
@@ -148,42 +140,12 @@ fn parse(text: &str, name: &str) -> Result<(Vec<AuditRecord>, Vec<usize>), CliEr
             reason: "a CSV export cannot be verified; export with format=jsonl".to_owned(),
         });
     }
-    let records = parse_jsonl(text).map_err(|(line, e)| malformed(line, &e))?;
-    // parse_jsonl skips blank lines; number the others the same way.
-    let lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .collect();
-    if lines.len() != records.len() {
-        return Err(CliError::Internal("audit export line count"));
+    let export = Export::parse(text).map_err(|(line, e)| malformed(line, &e))?;
+    for (i, r) in export.records().iter().enumerate() {
+        r.check_fields()
+            .map_err(|e| malformed(export.line_of(i), &e))?;
     }
-    for (r, &line) in records.iter().zip(&lines) {
-        r.check_fields().map_err(|e| malformed(line, &e))?;
-    }
-    Ok((records, lines))
-}
-
-/// The index of the record `verify_chain` stopped at. Its errors name a `seq`, which an inserted
-/// or reordered record may share with another; but every record before the failing one passed,
-/// so it is the first record with that `seq` whose prefix fails.
-fn failing_index(records: &[AuditRecord], scope: ChainScope, e: &AuditError) -> usize {
-    let seq = match e {
-        AuditError::HashMismatch { seq }
-        | AuditError::BrokenLink { seq }
-        | AuditError::BadSequence { seq }
-        | AuditError::WrongVault { seq }
-        | AuditError::BadClientEvent { seq } => *seq,
-        _ => return records.len().saturating_sub(1),
-    };
-    records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.seq == seq)
-        .map(|(i, _)| i)
-        .find(|&i| verify_chain(&records[..=i], scope).is_err())
-        .unwrap_or(records.len().saturating_sub(1))
+    Ok(export)
 }
 
 /// What broke, in words, for the record `verify_chain` stopped at.

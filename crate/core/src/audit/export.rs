@@ -52,53 +52,92 @@ pub fn verify_jsonl(
     vault: Option<VaultId>,
     expected_head: Option<&AuditHash>,
 ) -> ExportReport {
-    let fail = |records: usize, line: usize, e: ExportError| ExportReport {
-        records: records as u64,
-        head: None,
-        error: Some((line, e)),
-    };
-    let records = match parse_jsonl(text) {
-        Ok(r) => r,
-        Err((line, e)) => return fail(0, line, e.into()),
-    };
-    // parse_jsonl skips blank lines; number the others the same way.
-    let lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .collect();
-    let line_of = |i: usize| lines.get(i).or(lines.last()).copied().unwrap_or(1);
-    let scope = vault.map_or(ChainScope::Log, ChainScope::Vault);
-    if let (ChainScope::Log, Some(first)) = (scope, records.first())
-        && first.seq != 1
-    {
-        return fail(0, line_of(0), ExportError::MissingStart { seq: first.seq });
+    match Export::parse(text) {
+        Ok(export) => export.verify(vault, expected_head),
+        Err((line, e)) => ExportReport {
+            records: 0,
+            head: None,
+            error: Some((line, e.into())),
+        },
     }
-    let summary = match verify_chain(&records, scope) {
-        Ok(s) => s,
-        Err(e) => {
-            let i = failing_index(&records, scope, &e);
-            return fail(i, line_of(i), e.into());
+}
+
+/// A parsed export: its records and the 1-based line each stands on (blank lines skipped).
+#[derive(Clone, Debug)]
+pub struct Export {
+    records: Vec<AuditRecord>,
+    lines: Vec<usize>,
+}
+
+impl Export {
+    /// Parses every non-blank line as a record; the error names the 1-based line at fault.
+    pub fn parse(text: &str) -> Result<Self, (usize, AuditError)> {
+        let records = parse_jsonl(text)?;
+        // parse_jsonl skips blank lines; number the others the same way.
+        let lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, _)| i + 1)
+            .collect();
+        Ok(Export { records, lines })
+    }
+
+    /// The records, in the export's order.
+    pub fn records(&self) -> &[AuditRecord] {
+        &self.records
+    }
+
+    /// The 1-based line of record `i` (the last line past the end, 1 for an empty export).
+    pub fn line_of(&self, i: usize) -> usize {
+        self.lines
+            .get(i)
+            .or(self.lines.last())
+            .copied()
+            .unwrap_or(1)
+    }
+
+    /// [`verify_jsonl`] on the parsed records. On a broken chain, `records` of the report is
+    /// also the index of the record at fault.
+    pub fn verify(
+        &self,
+        vault: Option<VaultId>,
+        expected_head: Option<&AuditHash>,
+    ) -> ExportReport {
+        let records = &self.records;
+        let fail = |records: usize, e: ExportError| ExportReport {
+            records: records as u64,
+            head: None,
+            error: Some((self.line_of(records), e)),
+        };
+        let scope = vault.map_or(ChainScope::Log, ChainScope::Vault);
+        if let (ChainScope::Log, Some(first)) = (scope, records.first())
+            && first.seq != 1
+        {
+            return fail(0, ExportError::MissingStart { seq: first.seq });
         }
-    };
-    let head = (!records.is_empty()).then_some(summary.head);
-    if let Some(want) = expected_head
-        && head.as_ref() != Some(want)
-    {
-        return ExportReport {
+        let summary = match verify_chain(records, scope) {
+            Ok(s) => s,
+            Err(e) => return fail(failing_index(records, scope, &e), e.into()),
+        };
+        let head = (!records.is_empty()).then_some(summary.head);
+        if let Some(want) = expected_head
+            && head.as_ref() != Some(want)
+        {
+            return ExportReport {
+                records: summary.records,
+                head,
+                error: Some((
+                    self.line_of(records.len().saturating_sub(1)),
+                    ExportError::HeadMismatch,
+                )),
+            };
+        }
+        ExportReport {
             records: summary.records,
             head,
-            error: Some((
-                line_of(records.len().saturating_sub(1)),
-                ExportError::HeadMismatch,
-            )),
-        };
-    }
-    ExportReport {
-        records: summary.records,
-        head,
-        error: None,
+            error: None,
+        }
     }
 }
 
