@@ -48,11 +48,20 @@ impl JsonError {
     }
 }
 
-/// Strict pull reader over one JSON text.
-#[derive(Debug)]
+/// Strict pull reader over one JSON text. `Debug` shows the position only: the text may be a
+/// decrypted payload.
 pub struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
+}
+
+impl core::fmt::Debug for Reader<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Reader")
+            .field("len", &self.b.len())
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -415,11 +424,19 @@ pub fn required<T>(slot: Option<T>, name: &'static str) -> Result<T, JsonError> 
     slot.ok_or(JsonError::Missing(name))
 }
 
-/// Compact JSON writer into a byte buffer (which it only appends to).
-#[derive(Debug)]
+/// Compact JSON writer into a byte buffer (which it only appends to). `Debug` shows the length
+/// only: the buffer may hold a payload with a seed.
 pub struct Writer<'a> {
     out: &'a mut Vec<u8>,
     comma: bool,
+}
+
+impl core::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Writer")
+            .field("len", &self.out.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Writer<'a> {
@@ -736,6 +753,16 @@ mod tests {
             Writer::new(&mut one).str(t);
             assert_eq!(one, serde_json::to_vec(t).unwrap(), "{t:?}");
         }
+    }
+
+    #[test]
+    fn debug_shows_no_content() {
+        let text = br#"{"secret":"SECRETSEED"}"#;
+        assert!(!format!("{:?}", Reader::new(text)).contains("SECRET"));
+        let mut buf = Vec::new();
+        let mut w = Writer::new(&mut buf);
+        w.str("SECRETSEED");
+        assert!(!format!("{w:?}").contains("SECRET"));
     }
 
     #[test]
