@@ -148,9 +148,11 @@ fn wasm_opt(root: &Path, wasm: &Path, keep_names: bool) -> Result<()> {
     println!("==> wasm-opt -Oz --converge ({})", bin.display());
     let mut cmd = Command::new("node");
     // `--converge` repeats -Oz until the module stops shrinking: about 0.5 KB gzipped
-    // (docs/PERFORMANCE.md), a few seconds more.
+    // (docs/PERFORMANCE.md), a few seconds more. `--strip-target-features` drops the
+    // `target_features` custom section (metadata for tools; wasm-bindgen has read it already,
+    // engines ignore it): about 0.14 KB gzipped.
     cmd.arg(&bin)
-        .args(["-Oz", "--converge"])
+        .args(["-Oz", "--converge", "--strip-target-features"])
         .args(WASM_FEATURES);
     if keep_names {
         cmd.arg("--debuginfo");
