@@ -145,8 +145,9 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
   /**
    * Accepts the invite of `link` with this install's keyring. The member is pending until an
    * admin confirms the fingerprint returned here (the keyring's own, checked against the server's).
+   * No label: the member keeps the one the admin gave the invite.
    */
-  async function connect(link, label = 'Tessera browser extension') {
+  async function connect(link, label = '') {
     const { origin, token } = parseInviteLink(link);
     const keyring = requireKeyring();
     if (!(await hasPermission(origin))) throw coded('team_permission_missing', `no permission for ${origin}`);

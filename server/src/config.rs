@@ -28,8 +28,8 @@ pub enum Command {
     Export(crate::export::ExportArgs),
 }
 
-/// The server's flags.
-#[derive(Debug, Clone, clap::Args)]
+/// The server's flags. `Debug` hides the password of `--database-url` ([`redact_database_url`]).
+#[derive(Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on. Loopback by default: put a TLS reverse proxy in front, or use
     /// --tls-cert/--tls-key, before exposing it.
@@ -113,5 +113,176 @@ impl Config {
                 format!("{scheme}://{}", self.listen)
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured so that a new field cannot be added without deciding how it prints.
+        let Config {
+            listen,
+            data_dir,
+            database_url,
+            public_url,
+            log_level,
+            tls_cert,
+            tls_key,
+            session_ttl_secs,
+            challenge_ttl_secs,
+            rate_limit_per_minute,
+            trust_forwarded_for,
+            max_body_bytes,
+            www_dir,
+            db_connections,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("data_dir", data_dir)
+            .field(
+                "database_url",
+                &database_url.as_deref().map(redact_database_url),
+            )
+            .field("public_url", public_url)
+            .field("log_level", log_level)
+            .field("tls_cert", tls_cert)
+            .field("tls_key", tls_key)
+            .field("session_ttl_secs", session_ttl_secs)
+            .field("challenge_ttl_secs", challenge_ttl_secs)
+            .field("rate_limit_per_minute", rate_limit_per_minute)
+            .field("trust_forwarded_for", trust_forwarded_for)
+            .field("max_body_bytes", max_body_bytes)
+            .field("www_dir", www_dir)
+            .field("db_connections", db_connections)
+            .finish()
+    }
+}
+
+/// What replaces a password in [`redact_database_url`].
+const HIDDEN: &str = "***";
+
+/// A database URL fit for Debug output and logs: scheme, user, host, port, database and
+/// options stay; the password of `user:password@` and the value of any query option whose name
+/// contains `pass` (`password`, `sslpassword`, `passfile`) become `***`. The userinfo is taken up
+/// to the *last* `@`, so an unescaped `@` or `/` in a password is hidden too (a query value
+/// holding `@` may hide more than the password; never less). Without `://` the text is
+/// not a URL this server reads, and it is shown only when it holds no `pass` at all.
+pub fn redact_database_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return if url.to_ascii_lowercase().contains("pass") {
+            HIDDEN.to_owned()
+        } else {
+            url.to_owned()
+        };
+    };
+    let (userinfo, tail) = match rest.rsplit_once('@') {
+        Some((userinfo, tail)) => (Some(userinfo), tail),
+        None => (None, rest),
+    };
+    let mut out = format!("{scheme}://");
+    if let Some(userinfo) = userinfo {
+        match userinfo.split_once(':') {
+            Some((user, _password)) => out.push_str(&format!("{user}:{HIDDEN}@")),
+            None => out.push_str(&format!("{userinfo}@")),
+        }
+    }
+    match tail.split_once('?') {
+        Some((base, query)) => {
+            out.push_str(base);
+            out.push('?');
+            let params: Vec<String> = query
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("pass") => {
+                        format!("{key}={HIDDEN}")
+                    }
+                    _ => param.to_owned(),
+                })
+                .collect();
+            out.push_str(&params.join("&"));
+        }
+        None => out.push_str(tail),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn redact_keeps_scheme_host_and_database() {
+        let cases = [
+            (
+                "postgres://tessera:S3cretPW@db.example.com:5432/tessera",
+                "postgres://tessera:***@db.example.com:5432/tessera",
+            ),
+            (
+                "postgresql://u:p%40ss@h/db?sslmode=require&password=S3cretPW",
+                "postgresql://u:***@h/db?sslmode=require&password=***",
+            ),
+            // An unescaped `@` or `/` in the password: hidden up to the last `@`.
+            ("postgres://u:S3c@ret/PW@h/db", "postgres://u:***@h/db"),
+            (
+                "postgres://u@h/db?sslpassword=S3cretPW",
+                "postgres://u@h/db?sslpassword=***",
+            ),
+            ("postgres://h/db", "postgres://h/db"),
+            (
+                "sqlite:///var/lib/tessera/tessera.db",
+                "sqlite:///var/lib/tessera/tessera.db",
+            ),
+            ("host=h password=S3cretPW", "***"),
+        ];
+        for (url, want) in cases {
+            let got = redact_database_url(url);
+            assert_eq!(got, want, "{url}");
+            assert!(!got.contains("S3c"), "{got}");
+        }
+    }
+
+    #[test]
+    fn debug_of_config_hides_the_database_password() {
+        let cli = Cli::try_parse_from([
+            "tessera-server",
+            "--database-url",
+            "postgres://tessera:S3cretPW@db.example.com:5432/tessera_prod",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(cli) = cli else {
+            panic!("flags rejected: {cli:?}");
+        };
+        for text in [
+            format!("{:?}", cli.serve),
+            format!("{cli:?}"),
+            format!("{cli:#?}"),
+        ] {
+            assert!(!text.contains("S3cretPW"), "{text}");
+            assert!(
+                text.contains("postgres://tessera:***@db.example.com:5432/tessera_prod"),
+                "{text}"
+            );
+        }
+        let export = Cli::try_parse_from([
+            "tessera-server",
+            "export",
+            "--database-url",
+            "postgres://tessera:S3cretPW@db.example.com/tessera_prod",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(export) = export else {
+            panic!("flags rejected: {export:?}");
+        };
+        let text = format!("{export:?}");
+        assert!(!text.contains("S3cretPW"), "{text}");
+        assert!(
+            text.contains("postgres://tessera:***@db.example.com/tessera_prod"),
+            "{text}"
+        );
+        // The value the server connects with is untouched.
+        assert_eq!(
+            cli.serve.database_url(),
+            "postgres://tessera:S3cretPW@db.example.com:5432/tessera_prod"
+        );
     }
 }

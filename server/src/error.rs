@@ -1,8 +1,10 @@
 //! Every failed request answers `{"error":{"code":"...","message":"..."}}` with the right status.
 //!
-//! Handlers return [`ApiError`]. Rejections produced outside handlers (unknown route, wrong
-//! method, body over the limit) are rewritten into the same shape by [`json_errors`], so no 4xx
-//! or 5xx leaves the server in another form. Messages never carry a token, key or signature.
+//! Handlers return [`ApiError`]. A body, path or query the handler cannot read is refused by
+//! the extractors of [`crate::api::extract`], whose messages name the field, never its value.
+//! Rejections produced outside handlers (unknown route, wrong method, body over the limit) are
+//! rewritten into the same shape by [`json_errors`], so no 4xx or 5xx leaves the server in
+//! another form. Messages never carry a token, key or signature.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -71,7 +71,8 @@ pub async fn document(conn: &mut AnyConnection, schema_version: i64) -> ApiResul
 }
 
 /// `tessera-server export`: writes the export document of a database without a running server.
-#[derive(Debug, Clone, clap::Args)]
+/// `Debug` hides the password of `--database-url`.
+#[derive(Clone, clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["data_dir", "database_url"])))]
 pub struct ExportArgs {
     /// A data directory (or a copy of one): reads DATA_DIR/tessera.db.
@@ -86,6 +87,26 @@ pub struct ExportArgs {
     /// rename). Default: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ExportArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ExportArgs {
+            data_dir,
+            database_url,
+            out,
+        } = self;
+        f.debug_struct("ExportArgs")
+            .field("data_dir", data_dir)
+            .field(
+                "database_url",
+                &database_url
+                    .as_deref()
+                    .map(crate::config::redact_database_url),
+            )
+            .field("out", out)
+            .finish()
+    }
 }
 
 /// Why an offline export failed.

@@ -180,8 +180,20 @@ describe('Tessera in Firefox', { skip }, () => {
     }, DELAY_MS / 1000);
     await manage.click('#settings-form button[type="submit"]');
     await d.waitFor(manage, () => document.querySelector('#settings-status').textContent === 'Saved.');
-    const clipboard = () => manage.evaluate(() => navigator.clipboard.readText());
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    // Firefox refuses readText() in a tab that is not the active one ("Clipboard read operation
+    // is not allowed"), which the closed popup tab can leave it as under load.
+    const clipboard = async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        await manage.bringToFront();
+        try {
+          return await manage.evaluate(() => navigator.clipboard.readText());
+        } catch (error) {
+          if (!/not allowed/i.test(String(error?.message)) || attempt === 5) throw error;
+          await sleep(200);
+        }
+      }
+    };
 
     /** Copies bob's code in the popup, then closes it (its once-a-second requests keep the event page awake). */
     const copyBob = async (then) => {

@@ -1,5 +1,6 @@
 //! The command line, as clap derive types. Every command has `--help`.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -34,7 +35,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+/// `Debug` is written by hand (below): `add`'s URI, `code`'s target and `team join`'s link can
+/// hold a seed or an invite token, and are printed as `<redacted>`.
+#[derive(Subcommand)]
 pub enum Command {
     /// Create a keyring and a personal vault in the home (refuses if one exists)
     #[command(
@@ -143,7 +146,8 @@ contain every seed and need --out FILE (written atomically, mode 0600), or --out
     },
 }
 
-#[derive(Debug, Subcommand)]
+/// `Debug` by hand: the invite link carries the invite token.
+#[derive(Subcommand)]
 pub enum TeamCommand {
     /// Join with an invite link (`https://SERVER/invite#TOKEN`); prints the fingerprint an admin confirms
     #[command(after_help = "\
@@ -184,6 +188,85 @@ earlier export's head, or `head` from GET /api/v1/audit/verify[?vault=ID]) to ca
     },
 }
 
+/// Stands for an argument that may hold a secret (a seed URI, an invite link) in Debug output.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field is named, so a new one cannot be added without deciding how it prints.
+        match self {
+            Command::Init => f.write_str("Init"),
+            Command::Add {
+                uri: _,
+                name,
+                aws_account,
+            } => f
+                .debug_struct("Add")
+                .field("uri", &Redacted)
+                .field("name", name)
+                .field("aws_account", aws_account)
+                .finish(),
+            Command::Import { file, skip_invalid } => f
+                .debug_struct("Import")
+                .field("file", file)
+                .field("skip_invalid", skip_invalid)
+                .finish(),
+            Command::List => f.write_str("List"),
+            // The target is a query or an otpauth URI holding the seed: never shown.
+            Command::Code { at, target: _ } => f
+                .debug_struct("Code")
+                .field("at", at)
+                .field("target", &Redacted)
+                .finish(),
+            Command::Rm { query, yes } => f
+                .debug_struct("Rm")
+                .field("query", query)
+                .field("yes", yes)
+                .finish(),
+            Command::Audit { command } => {
+                f.debug_struct("Audit").field("command", command).finish()
+            }
+            // `kit` is the path of the kit file, not the kit.
+            Command::Recover {
+                kit,
+                export,
+                server,
+                format,
+                out,
+            } => f
+                .debug_struct("Recover")
+                .field("kit", kit)
+                .field("export", export)
+                .field("server", server)
+                .field("format", format)
+                .field("out", out)
+                .finish(),
+            Command::Team { command } => f.debug_struct("Team").field("command", command).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for TeamCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TeamCommand::Join { link: _, label } => f
+                .debug_struct("Join")
+                .field("link", &Redacted)
+                .field("label", label)
+                .finish(),
+            TeamCommand::Status => f.write_str("Status"),
+            TeamCommand::Sync => f.write_str("Sync"),
+            TeamCommand::Leave => f.write_str("Leave"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +275,37 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    const SEED: &str = "JBSWY3DPEHPK3PXPSECRETSEED";
+
+    fn debug_of(args: &[&str]) -> String {
+        let cli = Cli::try_parse_from(args).map_err(|e| e.to_string());
+        let Ok(cli) = cli else {
+            panic!("arguments rejected: {cli:?}");
+        };
+        // Both forms: `{:?}` and the pretty `{:#?}` go through the same impls.
+        format!("{cli:?}\n{:?}\n{:#?}", cli.command, cli.command)
+    }
+
+    #[test]
+    fn debug_hides_seed_uris_and_invite_links() {
+        let uri = format!("otpauth://totp/AWS:alice?secret={SEED}&issuer=AWS");
+        let link = format!("https://vault.example.com/invite#tsi_{SEED}");
+        for args in [
+            vec!["tessera", "add", uri.as_str(), "--name", "alice"],
+            vec!["tessera", "code", uri.as_str()],
+            vec!["tessera", "code", "--at", "59", uri.as_str()],
+            vec!["tessera", "team", "join", link.as_str(), "--label", "alice"],
+        ] {
+            let text = debug_of(&args);
+            assert!(!text.contains("SECRETSEED"), "{args:?}: {text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        // The other fields still show, so Debug stays useful.
+        let text = debug_of(&["tessera", "add", uri.as_str(), "--name", "alice"]);
+        assert!(text.contains("Add") && text.contains("\"alice\""), "{text}");
+        let text = debug_of(&["tessera", "rm", "alice", "-y"]);
+        assert!(text.contains("Rm") && text.contains("\"alice\""), "{text}");
     }
 }

@@ -395,3 +395,19 @@ fn damaged_exports_fail_with_their_own_codes_and_write_nothing() {
 
     assert!(!out.exists(), "nothing written on any failure");
 }
+
+#[test]
+fn a_database_file_is_named_as_such_with_the_export_command() {
+    let f = Fixture::new();
+    let home = Home::new();
+    let kit = f.kit();
+    let mut db = b"SQLite format 3\0".to_vec();
+    db.resize(4096, 0);
+    let file = f.write("tessera.db", &db);
+    let line = home
+        .run(&["recover", "--kit", s(&kit), s(&file)])
+        .fails(2, 0)
+        .to_owned();
+    assert!(line.ends_with("[export_is_database]"), "{line}");
+    assert!(line.contains("tessera-server export"), "{line}");
+}

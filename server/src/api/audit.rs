@@ -1,7 +1,7 @@
 //! The audit log over HTTP: filtered listing, JSON Lines and CSV export (whole log or one
 //! vault's), chain verification, and client-signed events.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use tessera_core::audit::{
 use tessera_core::keyring::SIGNATURE_LEN;
 use tessera_core::vault::VaultId;
 
-use super::{AppState, JsonBody, Member, body_id, from_b64, hex, path_id};
+use super::{ApiPath, ApiQuery, AppState, JsonBody, Member, body_id, from_b64, hex, path_id};
 use crate::audit_log::{self, Event, record_from_row};
 use crate::error::{ApiError, ApiResult};
 use crate::store::now_ms;
@@ -115,7 +115,7 @@ async fn query_records(
 pub(crate) async fn list(
     State(state): State<AppState>,
     me: Member,
-    Query(f): Query<Filter>,
+    ApiQuery(f): ApiQuery<Filter>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let limit = f
@@ -213,7 +213,7 @@ fn render(recs: &[AuditRecord], format: Option<&str>, name: &str) -> ApiResult<R
 pub(crate) async fn export(
     State(state): State<AppState>,
     me: Member,
-    Query(f): Query<Filter>,
+    ApiQuery(f): ApiQuery<Filter>,
 ) -> ApiResult<Response> {
     me.require_admin()?;
     let recs = query_records(&state, &f, None).await?;
@@ -231,8 +231,8 @@ pub(crate) struct FormatQuery {
 pub(crate) async fn vault_export(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
-    Query(q): Query<FormatQuery>,
+    ApiPath(vault_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let vault = path_id(&vault_id, "vault")?;
     let mut conn = state.store.reader().acquire().await?;
@@ -284,7 +284,7 @@ pub(crate) struct VerifyQuery {
 pub(crate) async fn verify(
     State(state): State<AppState>,
     me: Member,
-    Query(q): Query<VerifyQuery>,
+    ApiQuery(q): ApiQuery<VerifyQuery>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let (scope, head_key, f) = match &q.vault {

@@ -1,7 +1,7 @@
 //! Per-member grants on a vault: list, grant the current key epoch, change the role, remove
 //! access (which flags the vault for rotation).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use super::vaults::{
     access, active_member_fingerprint, bump, check_canonical, check_role, parse_seal, require,
     vault_exists,
 };
-use super::{AppState, JsonBody, Member, b64, body_id, from_b64, hex, path_id};
+use super::{ApiPath, AppState, JsonBody, Member, b64, body_id, from_b64, hex, path_id};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Tx, now_ms};
@@ -21,7 +21,7 @@ use crate::store::{Tx, now_ms};
 pub(crate) async fn list_grants(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
+    ApiPath(vault_id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;
     let mut conn = state.store.reader().acquire().await?;
@@ -67,7 +67,7 @@ pub(crate) struct AddGrantBody {
 pub(crate) async fn add_grant(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
+    ApiPath(vault_id): ApiPath<String>,
     JsonBody(body): JsonBody<AddGrantBody>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;
@@ -167,7 +167,7 @@ pub(crate) struct GrantRoleBody {
 pub(crate) async fn set_grant_role(
     State(state): State<AppState>,
     me: Member,
-    Path((vault_id, member_id)): Path<(String, String)>,
+    ApiPath((vault_id, member_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody<GrantRoleBody>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;
@@ -211,7 +211,7 @@ pub(crate) async fn set_grant_role(
 pub(crate) async fn remove_grant(
     State(state): State<AppState>,
     me: Member,
-    Path((vault_id, member_id)): Path<(String, String)>,
+    ApiPath((vault_id, member_id)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;
     let member = path_id(&member_id, "member")?;

@@ -1,6 +1,6 @@
 //! Invites, members and revocation with its seed-rotation checklist.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -9,7 +9,9 @@ use sqlx::Row;
 use tessera_core::keyring::PublicKeys;
 
 use super::auth::{check_label, parse_public_keys};
-use super::{AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, path_id, rate_limit};
+use super::{
+    ApiPath, AppState, ClientIp, JsonBody, Member, OrgRole, b64, hex, path_id, rate_limit,
+};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, random, token_hash};
@@ -125,7 +127,7 @@ pub(crate) async fn list_invites(
 pub(crate) async fn cancel_invite(
     State(state): State<AppState>,
     me: Member,
-    Path(invite_id): Path<String>,
+    ApiPath(invite_id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let id = path_id(&invite_id, "invite")?;
@@ -308,7 +310,7 @@ pub(crate) struct ConfirmBody {
 pub(crate) async fn confirm(
     State(state): State<AppState>,
     me: Member,
-    Path(member_id): Path<String>,
+    ApiPath(member_id): ApiPath<String>,
     JsonBody(body): JsonBody<ConfirmBody>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
@@ -367,7 +369,7 @@ pub(crate) struct RoleBody {
 pub(crate) async fn set_role(
     State(state): State<AppState>,
     me: Member,
-    Path(member_id): Path<String>,
+    ApiPath(member_id): ApiPath<String>,
     JsonBody(body): JsonBody<RoleBody>,
 ) -> ApiResult<impl IntoResponse> {
     if me.role != OrgRole::Owner {

@@ -1,11 +1,12 @@
 //! The HTTP API (`/api/v1`, documented in docs/openapi.yaml): the router, the shared extractors
-//! (JSON body, signed-in member, client address) and encoding helpers.
+//! (signed-in member, client address; body, path and query in [`extract`]) and encoding helpers.
 //!
 //! Handlers live by concept: [`auth`] (setup, sign-in), [`members`] (invites, members),
 //! [`revocations`], [`vaults`] (vaults, entries, rotation), [`grants`], [`audit`] (the log).
 
 pub mod audit;
 pub mod auth;
+pub mod extract;
 pub mod grants;
 pub mod members;
 pub mod revocations;
@@ -14,15 +15,15 @@ pub mod vaults;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use sqlx::Row;
 use tessera_core::keyring::PublicKeys;
 
+pub use self::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Store, now_ms, token_hash};
 
@@ -171,31 +172,6 @@ pub fn router(state: AppState) -> Router {
         .router
         .fallback(crate::www::fallback)
         .with_state(state)
-}
-
-/// `axum::Json` whose rejections are JSON errors: 415 without `Content-Type: application/json`,
-/// 400 for malformed JSON, 422 for a body of the wrong shape, 413 over the size limit.
-#[derive(Debug)]
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
-            Err(rej) => {
-                let status = rej.status();
-                let code = match status {
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-                    StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
-                    _ => "malformed_json",
-                };
-                Err(ApiError::new(status, code, rej.body_text()))
-            }
-        }
-    }
 }
 
 /// An organisation role.

@@ -1,11 +1,11 @@
 //! Revoking a member, and the seed-rotation checklist the server tracks afterwards.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::{AppState, Member, OrgRole, hex, id16, path_id};
+use super::{ApiPath, AppState, Member, OrgRole, hex, id16, path_id};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, random};
@@ -16,7 +16,7 @@ use crate::store::{now_ms, random};
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     me: Member,
-    Path(member_id): Path<String>,
+    ApiPath(member_id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let id = path_id(&member_id, "member")?;
@@ -234,7 +234,7 @@ pub(crate) async fn list_revocations(
 pub(crate) async fn get_revocation(
     State(state): State<AppState>,
     me: Member,
-    Path(revocation_id): Path<String>,
+    ApiPath(revocation_id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let id = path_id(&revocation_id, "revocation")?;
@@ -252,7 +252,7 @@ pub(crate) async fn get_revocation(
 pub(crate) async fn mark_done(
     State(state): State<AppState>,
     me: Member,
-    Path((revocation_id, item_id)): Path<(String, String)>,
+    ApiPath((revocation_id, item_id)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     me.require_admin()?;
     let rev = path_id(&revocation_id, "revocation")?;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use tessera_core::keyring::Fingerprint;
 use tessera_core::sync::{SNAPSHOT_SEAL_LEN, snapshot_body, snapshot_bytes};
 use tessera_core::vault::{MAX_ENTRIES, SealedEntry, SealedMeta, SealedVault};
 
-use super::{AppState, JsonBody, Member, b64, body_id, from_b64, hex, id16, path_id};
+use super::{ApiPath, AppState, JsonBody, Member, b64, body_id, from_b64, hex, id16, path_id};
 use crate::audit_log::{self, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Tx, now_ms};
@@ -484,7 +484,7 @@ pub(super) async fn active_member_fingerprint(
 pub(crate) async fn fetch(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
+    ApiPath(vault_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let vault = path_id(&vault_id, "vault")?;
@@ -602,7 +602,7 @@ pub(crate) struct WriteBody {
 pub(crate) async fn write(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
+    ApiPath(vault_id): ApiPath<String>,
     JsonBody(body): JsonBody<WriteBody>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;
@@ -792,7 +792,7 @@ pub(crate) struct RotateBody {
 pub(crate) async fn rotate(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
+    ApiPath(vault_id): ApiPath<String>,
     JsonBody(body): JsonBody<RotateBody>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;
@@ -918,7 +918,7 @@ pub(crate) struct ArchiveBody {
 pub(crate) async fn archive(
     State(state): State<AppState>,
     me: Member,
-    Path(vault_id): Path<String>,
+    ApiPath(vault_id): ApiPath<String>,
     JsonBody(body): JsonBody<ArchiveBody>,
 ) -> ApiResult<impl IntoResponse> {
     let vault = path_id(&vault_id, "vault")?;

@@ -159,6 +159,15 @@ pub fn parse_export(bytes: &[u8]) -> Result<Export, CliError> {
             }],
         });
     }
+    if bytes.starts_with(b"SQLite format 3\0") {
+        return Err(CliError::recover(
+            "export_is_database",
+            2,
+            "this is a server database (or a backup of one), not an export: run \
+             `tessera-server export --database-url sqlite://FILE --out export.json` \
+             (or `--data-dir DIR`) and recover from export.json",
+        ));
+    }
     if first != Some(&b'{') {
         return Err(bad_export(
             "the input is neither a Tessera export (JSON) nor a vault snapshot".into(),
