@@ -455,6 +455,7 @@ pub fn verify_chain(
 /// standard base64 (FORMAT.md §13.3).
 pub mod json {
     use super::*;
+    use crate::json::{JsonError, Reader, once, required};
     use serde::{Deserialize, Serialize};
 
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -558,6 +559,77 @@ pub mod json {
         }
     }
 
+    /// One export line as [`RecordJson`], as serde read it: every member once, no other member,
+    /// the optional ones absent or `null`.
+    pub(crate) fn read_record(line: &str) -> Result<RecordJson, JsonError> {
+        let mut r = Reader::new(line.as_bytes());
+        let (mut seq, mut time_ms, mut action, mut detail) = (None, None, None, None);
+        let (mut actor, mut subject, mut vault, mut entry) = (None, None, None, None);
+        let (mut client, mut prev_hash, mut vault_prev_hash, mut hash) = (None, None, None, None);
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.member(&mut first)? {
+            match &*key {
+                "seq" => once(&mut seq, "seq", r.u64()?)?,
+                "time_ms" => once(&mut time_ms, "time_ms", r.u64()?)?,
+                "action" => once(&mut action, "action", r.owned_string()?)?,
+                "actor" => once(&mut actor, "actor", r.opt_string()?)?,
+                "subject" => once(&mut subject, "subject", r.opt_string()?)?,
+                "vault" => once(&mut vault, "vault", r.opt_string()?)?,
+                "entry" => once(&mut entry, "entry", r.opt_string()?)?,
+                "detail" => once(&mut detail, "detail", r.owned_string()?)?,
+                "client" => {
+                    let c = if r.null()? {
+                        None
+                    } else {
+                        Some(read_client(&mut r)?)
+                    };
+                    once(&mut client, "client", c)?;
+                }
+                "prev_hash" => once(&mut prev_hash, "prev_hash", r.owned_string()?)?,
+                "vault_prev_hash" => {
+                    once(&mut vault_prev_hash, "vault_prev_hash", r.owned_string()?)?
+                }
+                "hash" => once(&mut hash, "hash", r.owned_string()?)?,
+                other => return Err(JsonError::Unknown(other.to_owned())),
+            }
+        }
+        r.end()?;
+        Ok(RecordJson {
+            seq: required(seq, "seq")?,
+            time_ms: required(time_ms, "time_ms")?,
+            action: required(action, "action")?,
+            actor: actor.flatten(),
+            subject: subject.flatten(),
+            vault: vault.flatten(),
+            entry: entry.flatten(),
+            detail: required(detail, "detail")?,
+            client: client.flatten(),
+            prev_hash: required(prev_hash, "prev_hash")?,
+            vault_prev_hash: required(vault_prev_hash, "vault_prev_hash")?,
+            hash: required(hash, "hash")?,
+        })
+    }
+
+    fn read_client(r: &mut Reader<'_>) -> Result<ClientJson, JsonError> {
+        let (mut event, mut signature, mut signer) = (None, None, None);
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.member(&mut first)? {
+            match &*key {
+                "event" => once(&mut event, "event", r.owned_string()?)?,
+                "signature" => once(&mut signature, "signature", r.owned_string()?)?,
+                "signer" => once(&mut signer, "signer", r.owned_string()?)?,
+                other => return Err(JsonError::Unknown(other.to_owned())),
+            }
+        }
+        Ok(ClientJson {
+            event: required(event, "event")?,
+            signature: required(signature, "signature")?,
+            signer: required(signer, "signer")?,
+        })
+    }
+
     /// Parses a JSON Lines export (blank lines ignored). The error names the 1-based line.
     pub fn parse_jsonl(text: &str) -> Result<Vec<AuditRecord>, (usize, AuditError)> {
         let mut out = Vec::new();
@@ -565,8 +637,7 @@ pub mod json {
             if line.trim().is_empty() {
                 continue;
             }
-            let j: RecordJson = serde_json::from_str(line)
-                .map_err(|_| (i + 1, AuditError::InvalidField("json")))?;
+            let j = read_record(line).map_err(|_| (i + 1, AuditError::InvalidField("json")))?;
             out.push(AuditRecord::try_from(&j).map_err(|e| (i + 1, e))?);
         }
         Ok(out)
@@ -812,6 +883,41 @@ mod tests {
         assert_eq!(parsed, log);
         let bad = text.replacen("\"seq\":2", "\"seq\":\"2\"", 1);
         assert_eq!(json::parse_jsonl(&bad).unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn record_reader_reads_what_serde_read() {
+        let (log, _, _, _) = sample();
+        for r in &log {
+            let line = serde_json::to_string(&json::RecordJson::from(r)).unwrap();
+            let variants = [
+                line.clone(),
+                format!(" {line} "),
+                line.replacen("\"detail\"", "\"extra\":1,\"detail\"", 1),
+                line.replacen("\"detail\"", "\"seq\":1,\"detail\"", 1),
+                line.replacen("\"actor\":null,", "", 1),
+                line.replacen("\"vault\":null", "\"vault\":1", 1),
+                line.replacen(
+                    "\"client\":null",
+                    "\"client\":{\"event\":\"\",\"signature\":\"\",\"signer\":\"\"}",
+                    1,
+                ),
+                line.replacen(
+                    "\"client\":null",
+                    "\"client\":{\"event\":\"\",\"signer\":\"\"}",
+                    1,
+                ),
+                line.replacen("\"hash\":", "\"hash\":1,\"x\":", 1),
+                line.replacen("\"time_ms\":", "\"time_ms\":-", 1),
+                line.replacen("{\"seq\"", "{\"\\u0073eq\"", 1),
+                line[..line.len() - 1].to_owned(),
+                line.clone() + "x",
+            ];
+            for v in variants {
+                let theirs = serde_json::from_str::<json::RecordJson>(&v).ok();
+                assert_eq!(json::read_record(&v).ok(), theirs, "{v}");
+            }
+        }
     }
 
     fn jsonl(log: &[AuditRecord]) -> String {

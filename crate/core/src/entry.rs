@@ -5,8 +5,11 @@
 
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
 use zeroize::{Zeroize, Zeroizing};
+
+use crate::json::{self, JsonError};
 
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::SecretBytes;
@@ -160,31 +163,6 @@ impl Entry {
     pub fn to_payload_json(&self) -> Result<Zeroizing<Vec<u8>>, EntryError> {
         self.check()?;
         let secret = self.secret.to_base32();
-        let (kind, period, counter) = match self.otp.kind {
-            OtpKind::Totp { period } => ("totp", Some(period), None),
-            OtpKind::Hotp { counter } => ("hotp", None, Some(counter)),
-        };
-        let principal = self.aws_principal.as_ref().map(|p| match p {
-            AwsPrincipal::Root { email } => PrincipalOut::Root {
-                email: email.as_deref(),
-            },
-            AwsPrincipal::IamUser { name } => PrincipalOut::IamUser { name },
-        });
-        let out = PayloadOut {
-            secret: &secret,
-            kind,
-            period,
-            counter,
-            algorithm: self.otp.algorithm.name(),
-            digits: self.otp.digits,
-            label: &self.label,
-            issuer: self.issuer.as_deref(),
-            aws_account_id: self.aws_account_id.as_deref(),
-            aws_account_alias: self.aws_account_alias.as_deref(),
-            aws_principal: principal,
-            device_name: self.device_name.as_deref(),
-            notes: self.notes.as_deref(),
-        };
         // JSON escapes a byte as at most 6 bytes (`\u00XX`); the fixed part is under 400 bytes.
         let texts = [
             Some(self.label.as_str()),
@@ -202,17 +180,53 @@ impl Entry {
         let text_len: usize = texts.iter().flatten().map(|t| t.len()).sum();
         let capacity = 512 + secret.len() + 6 * text_len;
         let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
-        serde_json::to_writer(&mut *buf, &out)
-            .map_err(|_| EntryError::InvalidJson { line: 0, column: 0 })?;
+        let mut w = json::Writer::new(&mut buf);
+        w.begin_object();
+        w.str_member("secret", &secret);
+        match self.otp.kind {
+            OtpKind::Totp { period } => {
+                w.str_member("type", "totp");
+                w.u64_member("period", u64::from(period));
+            }
+            OtpKind::Hotp { counter } => {
+                w.str_member("type", "hotp");
+                w.u64_member("counter", counter);
+            }
+        }
+        w.str_member("algorithm", self.otp.algorithm.name());
+        w.u64_member("digits", u64::from(self.otp.digits));
+        w.str_member("label", &self.label);
+        w.opt_str_member("issuer", self.issuer.as_deref());
+        w.opt_str_member("aws_account_id", self.aws_account_id.as_deref());
+        w.opt_str_member("aws_account_alias", self.aws_account_alias.as_deref());
+        if let Some(p) = &self.aws_principal {
+            w.key("aws_principal");
+            w.begin_object();
+            match p {
+                AwsPrincipal::Root { email } => {
+                    w.str_member("type", "root");
+                    w.opt_str_member("email", email.as_deref());
+                }
+                AwsPrincipal::IamUser { name } => {
+                    w.str_member("type", "iam_user");
+                    w.str_member("name", name);
+                }
+            }
+            w.end_object();
+        }
+        w.opt_str_member("device_name", self.device_name.as_deref());
+        w.opt_str_member("notes", self.notes.as_deref());
+        w.end_object();
         Ok(buf)
     }
 
-    /// Reads a v1 payload (unpadded JSON), strictly: unknown members, wrong types, non-canonical
-    /// base32 and out-of-range parameters are refused.
+    /// Reads a v1 payload (unpadded JSON), strictly: unknown or duplicated members, wrong types,
+    /// non-canonical base32 and out-of-range parameters are refused.
     pub fn from_payload_json(json: &[u8]) -> Result<Self, EntryError> {
-        let p: PayloadIn = serde_json::from_slice(json).map_err(|e| EntryError::InvalidJson {
-            line: e.line(),
-            column: e.column(),
+        let mut r = json::Reader::new(json);
+        let p = read_payload(&mut r).map_err(|_| {
+            let (line, column) = r.line_col();
+            EntryError::InvalidJson { line, column }
         })?;
         let b32 = p.secret.0.as_bytes();
         if b32.is_empty() || b32.len() > PAYLOAD_SECRET_MAX_B32 {
@@ -229,17 +243,14 @@ impl Entry {
             secret,
             otp: OtpParams {
                 kind,
-                algorithm: p.algorithm.into(),
+                algorithm: p.algorithm,
                 digits: p.digits,
             },
             label: p.label,
             issuer: p.issuer,
             aws_account_id: p.aws_account_id,
             aws_account_alias: p.aws_account_alias,
-            aws_principal: p.aws_principal.map(|pr| match pr {
-                PrincipalIn::Root { email } => AwsPrincipal::Root { email },
-                PrincipalIn::IamUser { name } => AwsPrincipal::IamUser { name },
-            }),
+            aws_principal: p.aws_principal,
             device_name: p.device_name,
             notes: p.notes,
         };
@@ -248,164 +259,306 @@ impl Entry {
     }
 }
 
-#[derive(Serialize)]
-struct PayloadOut<'a> {
-    secret: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    period: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    counter: Option<u64>,
-    algorithm: &'static str,
-    digits: u8,
-    label: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    issuer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aws_account_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aws_account_alias: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aws_principal: Option<PrincipalOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    device_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    notes: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum PrincipalOut<'a> {
-    Root {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        email: Option<&'a str>,
-    },
-    IamUser {
-        name: &'a str,
-    },
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PayloadIn {
-    secret: SecretText,
-    #[serde(rename = "type")]
+/// The payload's members as read, before the entry's own checks.
+struct PayloadIn<'a> {
+    secret: SecretText<'a>,
     kind: KindIn,
-    #[serde(default)]
     period: Option<u32>,
-    #[serde(default)]
     counter: Option<u64>,
-    algorithm: AlgorithmIn,
+    algorithm: Algorithm,
     digits: u8,
     label: String,
-    #[serde(default)]
     issuer: Option<String>,
-    #[serde(default)]
     aws_account_id: Option<String>,
-    #[serde(default)]
     aws_account_alias: Option<String>,
-    #[serde(default)]
-    aws_principal: Option<PrincipalIn>,
-    #[serde(default)]
+    aws_principal: Option<AwsPrincipal>,
     device_name: Option<String>,
-    #[serde(default)]
     notes: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
 enum KindIn {
     Totp,
     Hotp,
 }
 
-#[derive(Deserialize)]
-enum AlgorithmIn {
-    #[serde(rename = "SHA1")]
-    Sha1,
-    #[serde(rename = "SHA256")]
-    Sha256,
-    #[serde(rename = "SHA512")]
-    Sha512,
-}
+/// The base32 seed while it is still text: borrowed from the (wiped) decrypted payload, or, when
+/// the payload escaped a character, an owned copy wiped on drop.
+struct SecretText<'a>(Cow<'a, str>);
 
-impl From<AlgorithmIn> for Algorithm {
-    fn from(a: AlgorithmIn) -> Self {
-        match a {
-            AlgorithmIn::Sha1 => Algorithm::Sha1,
-            AlgorithmIn::Sha256 => Algorithm::Sha256,
-            AlgorithmIn::Sha512 => Algorithm::Sha512,
+impl Drop for SecretText<'_> {
+    fn drop(&mut self) {
+        if let Cow::Owned(s) = &mut self.0 {
+            s.zeroize();
         }
     }
+}
+
+/// One optional text member: `null` reads as absent; given twice is refused.
+fn opt_text(
+    r: &mut json::Reader<'_>,
+    slot: &mut Option<Option<String>>,
+    name: &'static str,
+) -> Result<(), JsonError> {
+    let v = r.opt_string()?;
+    json::once(slot, name, v)
+}
+
+fn read_payload<'a>(r: &mut json::Reader<'a>) -> Result<PayloadIn<'a>, JsonError> {
+    let mut secret = None;
+    let mut kind = None;
+    let mut period = None;
+    let mut counter = None;
+    let mut algorithm = None;
+    let mut digits = None;
+    let mut label = None;
+    let mut issuer = None;
+    let mut account_id = None;
+    let mut account_alias = None;
+    let mut principal = None;
+    let mut device_name = None;
+    let mut notes = None;
+    r.object()?;
+    let mut first = true;
+    while let Some(key) = r.member(&mut first)? {
+        match &*key {
+            "secret" => {
+                let s = SecretText(r.string()?);
+                json::once(&mut secret, "secret", s)?;
+            }
+            "type" => {
+                let k = match &*r.string()? {
+                    "totp" => KindIn::Totp,
+                    "hotp" => KindIn::Hotp,
+                    _ => return Err(JsonError::Type),
+                };
+                json::once(&mut kind, "type", k)?;
+            }
+            "period" => {
+                let v = if r.null()? { None } else { Some(r.u32()?) };
+                json::once(&mut period, "period", v)?;
+            }
+            "counter" => {
+                let v = r.opt_u64()?;
+                json::once(&mut counter, "counter", v)?;
+            }
+            "algorithm" => {
+                let a = match &*r.string()? {
+                    "SHA1" => Algorithm::Sha1,
+                    "SHA256" => Algorithm::Sha256,
+                    "SHA512" => Algorithm::Sha512,
+                    _ => return Err(JsonError::Type),
+                };
+                json::once(&mut algorithm, "algorithm", a)?;
+            }
+            "digits" => {
+                let d = r.u8()?;
+                json::once(&mut digits, "digits", d)?;
+            }
+            "label" => {
+                let l = r.owned_string()?;
+                json::once(&mut label, "label", l)?;
+            }
+            "issuer" => opt_text(r, &mut issuer, "issuer")?,
+            "aws_account_id" => opt_text(r, &mut account_id, "aws_account_id")?,
+            "aws_account_alias" => opt_text(r, &mut account_alias, "aws_account_alias")?,
+            "aws_principal" => {
+                let p = if r.null()? {
+                    None
+                } else {
+                    Some(read_principal(r)?)
+                };
+                json::once(&mut principal, "aws_principal", p)?;
+            }
+            "device_name" => opt_text(r, &mut device_name, "device_name")?,
+            "notes" => opt_text(r, &mut notes, "notes")?,
+            other => return Err(JsonError::Unknown(other.to_owned())),
+        }
+    }
+    Ok(PayloadIn {
+        secret: json::required(secret, "secret")?,
+        kind: json::required(kind, "type")?,
+        period: period.flatten(),
+        counter: counter.flatten(),
+        algorithm: json::required(algorithm, "algorithm")?,
+        digits: json::required(digits, "digits")?,
+        label: json::required(label, "label")?,
+        issuer: issuer.flatten(),
+        aws_account_id: account_id.flatten(),
+        aws_account_alias: account_alias.flatten(),
+        aws_principal: principal.flatten(),
+        device_name: device_name.flatten(),
+        notes: notes.flatten(),
+    })
 }
 
 /// `{"type": "root", "email"?: string|null}` or `{"type": "iam_user", "name": string}`, nothing
-/// else. Read as one flat object and checked (`PrincipalFields`), not as a serde internally tagged
-/// enum: that buffers the object in serde's generic `Content` tree, whose error paths alone
-/// (float formatting among them) were about 8 KB of the gzipped wasm package. Accepts exactly
-/// every object the tagged enum accepted, and refuses every object it refused (tested below).
-#[derive(Deserialize)]
-#[serde(try_from = "PrincipalFields")]
-enum PrincipalIn {
-    Root { email: Option<String> },
-    IamUser { name: String },
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrincipalFields {
-    #[serde(rename = "type")]
-    kind: PrincipalKind,
-    /// Absent: `None`; `null`: `Some(None)`; a string: `Some(Some(_))`.
-    #[serde(default, deserialize_with = "present")]
-    email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    name: Option<Option<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum PrincipalKind {
-    Root,
-    IamUser,
-}
-
-/// A member that is present, even as `null` (`#[serde(default)]` gives `None` when absent).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-impl TryFrom<PrincipalFields> for PrincipalIn {
-    type Error = &'static str;
-
-    fn try_from(f: PrincipalFields) -> Result<Self, Self::Error> {
-        match (f.kind, f.email, f.name) {
-            (PrincipalKind::Root, email, None) => Ok(Self::Root {
-                email: email.flatten(),
-            }),
-            (PrincipalKind::Root, _, Some(_)) => Err("unknown field `name` for a root principal"),
-            (PrincipalKind::IamUser, None, Some(Some(name))) => Ok(Self::IamUser { name }),
-            (PrincipalKind::IamUser, Some(_), _) => {
-                Err("unknown field `email` for an IAM user principal")
+/// else (any member order; `email: null` reads as absent).
+fn read_principal(r: &mut json::Reader<'_>) -> Result<AwsPrincipal, JsonError> {
+    let mut root = None;
+    let mut email: Option<Option<String>> = None;
+    let mut name: Option<Option<String>> = None;
+    r.object()?;
+    let mut first = true;
+    while let Some(key) = r.member(&mut first)? {
+        match &*key {
+            "type" => {
+                let is_root = match &*r.string()? {
+                    "root" => true,
+                    "iam_user" => false,
+                    _ => return Err(JsonError::Type),
+                };
+                json::once(&mut root, "type", is_root)?;
             }
-            (PrincipalKind::IamUser, None, _) => Err("an IAM user principal needs a `name` string"),
+            "email" => opt_text(r, &mut email, "email")?,
+            "name" => opt_text(r, &mut name, "name")?,
+            other => return Err(JsonError::Unknown(other.to_owned())),
         }
     }
-}
-
-/// The base32 seed while it is still text: wiped on drop.
-struct SecretText(Zeroizing<String>);
-
-impl<'de> Deserialize<'de> for SecretText {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(|s| SecretText(Zeroizing::new(s)))
+    match (json::required(root, "type")?, email, name) {
+        (true, email, None) => Ok(AwsPrincipal::Root {
+            email: email.flatten(),
+        }),
+        (false, None, Some(Some(name))) => Ok(AwsPrincipal::IamUser { name }),
+        _ => Err(JsonError::Type),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
+
+    /// The serde structs the payload was read with before `json::Reader`: the oracle for what
+    /// the reader accepts (every case below must read the same, or be refused by both).
+    #[allow(dead_code)]
+    mod oracle {
+        use crate::Algorithm;
+        use serde::Deserialize;
+        use zeroize::Zeroizing;
+
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct PayloadIn {
+            secret: SecretText,
+            #[serde(rename = "type")]
+            kind: KindIn,
+            #[serde(default)]
+            period: Option<u32>,
+            #[serde(default)]
+            counter: Option<u64>,
+            algorithm: AlgorithmIn,
+            digits: u8,
+            label: String,
+            #[serde(default)]
+            issuer: Option<String>,
+            #[serde(default)]
+            aws_account_id: Option<String>,
+            #[serde(default)]
+            aws_account_alias: Option<String>,
+            #[serde(default)]
+            aws_principal: Option<PrincipalIn>,
+            #[serde(default)]
+            device_name: Option<String>,
+            #[serde(default)]
+            notes: Option<String>,
+        }
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum KindIn {
+            Totp,
+            Hotp,
+        }
+
+        #[derive(Deserialize)]
+        enum AlgorithmIn {
+            #[serde(rename = "SHA1")]
+            Sha1,
+            #[serde(rename = "SHA256")]
+            Sha256,
+            #[serde(rename = "SHA512")]
+            Sha512,
+        }
+
+        impl From<AlgorithmIn> for Algorithm {
+            fn from(a: AlgorithmIn) -> Self {
+                match a {
+                    AlgorithmIn::Sha1 => Algorithm::Sha1,
+                    AlgorithmIn::Sha256 => Algorithm::Sha256,
+                    AlgorithmIn::Sha512 => Algorithm::Sha512,
+                }
+            }
+        }
+
+        /// `{"type": "root", "email"?: string|null}` or `{"type": "iam_user", "name": string}`, nothing
+        /// else. Read as one flat object and checked (`PrincipalFields`), not as a serde internally tagged
+        /// enum: that buffers the object in serde's generic `Content` tree, whose error paths alone
+        /// (float formatting among them) were about 8 KB of the gzipped wasm package. Accepts exactly
+        /// every object the tagged enum accepted, and refuses every object it refused (tested below).
+        #[derive(Deserialize)]
+        #[serde(try_from = "PrincipalFields")]
+        enum PrincipalIn {
+            Root { email: Option<String> },
+            IamUser { name: String },
+        }
+
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PrincipalFields {
+            #[serde(rename = "type")]
+            kind: PrincipalKind,
+            /// Absent: `None`; `null`: `Some(None)`; a string: `Some(Some(_))`.
+            #[serde(default, deserialize_with = "present")]
+            email: Option<Option<String>>,
+            #[serde(default, deserialize_with = "present")]
+            name: Option<Option<String>>,
+        }
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum PrincipalKind {
+            Root,
+            IamUser,
+        }
+
+        /// A member that is present, even as `null` (`#[serde(default)]` gives `None` when absent).
+        fn present<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Option<String>>, D::Error> {
+            Option::<String>::deserialize(d).map(Some)
+        }
+
+        impl TryFrom<PrincipalFields> for PrincipalIn {
+            type Error = &'static str;
+
+            fn try_from(f: PrincipalFields) -> Result<Self, Self::Error> {
+                match (f.kind, f.email, f.name) {
+                    (PrincipalKind::Root, email, None) => Ok(Self::Root {
+                        email: email.flatten(),
+                    }),
+                    (PrincipalKind::Root, _, Some(_)) => {
+                        Err("unknown field `name` for a root principal")
+                    }
+                    (PrincipalKind::IamUser, None, Some(Some(name))) => Ok(Self::IamUser { name }),
+                    (PrincipalKind::IamUser, Some(_), _) => {
+                        Err("unknown field `email` for an IAM user principal")
+                    }
+                    (PrincipalKind::IamUser, None, _) => {
+                        Err("an IAM user principal needs a `name` string")
+                    }
+                }
+            }
+        }
+
+        /// The base32 seed while it is still text: wiped on drop.
+        struct SecretText(Zeroizing<String>);
+
+        impl<'de> Deserialize<'de> for SecretText {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(|s| SecretText(Zeroizing::new(s)))
+            }
+        }
+    }
 
     /// The serde internally tagged enum `PrincipalIn` was before: the oracle for what it reads.
     #[derive(Debug, PartialEq, Deserialize)]
@@ -454,21 +607,23 @@ mod tests {
         ];
         for json in cases {
             let old = serde_json::from_str::<TaggedPrincipal>(json).ok();
-            let new = serde_json::from_str::<PrincipalIn>(json)
+            let mut r = json::Reader::new(json.as_bytes());
+            let new = read_principal(&mut r)
+                .and_then(|p| r.end().map(|()| p))
                 .ok()
                 .map(|p| match p {
-                    PrincipalIn::Root { email } => TaggedPrincipal::Root { email },
-                    PrincipalIn::IamUser { name } => TaggedPrincipal::IamUser { name },
+                    AwsPrincipal::Root { email } => TaggedPrincipal::Root { email },
+                    AwsPrincipal::IamUser { name } => TaggedPrincipal::IamUser { name },
                 });
-            assert_eq!(new, old, "{json}");
+            if json.starts_with('[') {
+                // The one difference: serde also read structs from JSON arrays, by position.
+                // The reader refuses them (FORMAT.md §4.4: objects); Tessera has only ever
+                // written objects.
+                assert_eq!(new, None, "{json}");
+            } else {
+                assert_eq!(new, old, "{json}");
+            }
         }
-        // The one difference: serde also reads structs from JSON arrays, by position. The
-        // tagged enum read `[tag, ...fields of that variant]`; the flat form reads `[type,
-        // email, name]`, so it refuses the array form of an IAM user (stricter). Tessera has
-        // only ever written objects (`PrincipalOut`).
-        let json = r#"["iam_user","alice"]"#;
-        assert!(serde_json::from_str::<TaggedPrincipal>(json).is_ok());
-        assert!(serde_json::from_str::<PrincipalIn>(json).is_err());
     }
 
     fn aws_root() -> Entry {
@@ -606,6 +761,107 @@ mod tests {
             Entry::from_payload_json(null_ok.as_bytes()).unwrap().issuer,
             None
         );
+    }
+
+    #[test]
+    fn payload_reader_accepts_exactly_what_serde_accepted() {
+        let ok = r#"{"secret":"AEBAG","type":"totp","period":30,"algorithm":"SHA1","digits":6,"label":"x"}"#;
+        let edits: &[(&str, &str)] = &[
+            ("", ""),
+            ("{", " {\n\t"),
+            ("}", " } \r\n"),
+            (r#""secret""#, r#""\u0073ecret""#),
+            (r#""label":"x""#, r#""label":"\u00e9\ud83d\ude00\n""#),
+            (r#""label":"x""#, r#""label":"\ud83d""#),
+            (r#""label":"x""#, r#""label":"\ude00x""#),
+            (r#""label":"x""#, r#""label":"a\qb""#),
+            (r#""label":"x""#, r#""label":null"#),
+            (r#""label":"x""#, r#""label":"x","issuer":null,"notes":"n""#),
+            (
+                r#""label":"x""#,
+                r#""label":"x","issuer":null,"issuer":"i""#,
+            ),
+            (r#""label":"x""#, r#""label":"x","issuer":1"#),
+            (r#""label":"x""#, r#""label":"x","aws_principal":null"#),
+            (
+                r#""label":"x""#,
+                r#""label":"x","aws_principal":{"type":"root"}"#,
+            ),
+            (r#""label":"x""#, r#""label":"x","aws_principal":[]"#),
+            (
+                r#""label":"x""#,
+                r#""label":"x","aws_principal":{"name":"a","type":"iam_user"}"#,
+            ),
+            (
+                r#""label":"x""#,
+                r#""label":"x","aws_principal":{"type":"iam_user","name":"a","name":"b"}"#,
+            ),
+            (
+                r#""label":"x""#,
+                r#""label":"x","device_name":"d","aws_account_id":"1","aws_account_alias":"a""#,
+            ),
+            (r#""label":"x""#, r#""label":"x","Label":"y""#),
+            (r#""label":"x""#, r#""label":"x","#),
+            (r#""period":30"#, r#""period":null"#),
+            (r#""period":30"#, r#""period":30.0"#),
+            (r#""period":30"#, r#""period":3e1"#),
+            (r#""period":30"#, r#""period":-30"#),
+            (r#""period":30"#, r#""period":030"#),
+            (r#""period":30"#, r#""period":4294967296"#),
+            (r#""period":30"#, r#""period":null,"period":30"#),
+            (r#""period":30"#, r#""counter":18446744073709551615"#),
+            (r#""period":30"#, r#""counter":18446744073709551616"#),
+            (r#""digits":6"#, r#""digits":255"#),
+            (r#""digits":6"#, r#""digits":256"#),
+            (r#""digits":6"#, r#""digits":true"#),
+            (r#""digits":6,"#, ""),
+            (r#""type":"totp""#, r#""type":"TOTP""#),
+            (r#""type":"totp""#, r#""type":null"#),
+            (r#""algorithm":"SHA1""#, r#""algorithm":"SHA256""#),
+            (r#""algorithm":"SHA1""#, r#""algorithm":"SHA512""#),
+            (r#""secret":"AEBAG""#, r#""secret":"AEB\u0041G""#),
+            (r#""secret":"AEBAG""#, r#""secret":["AEBAG"]"#),
+            ("}", "}}"),
+            ("}", "} x"),
+            (":", " : "),
+            (",", " , "),
+        ];
+        for (from, to) in edits {
+            let json = ok.replacen(from, to, 1);
+            let theirs = serde_json::from_str::<oracle::PayloadIn>(&json).is_ok();
+            let mut r = json::Reader::new(json.as_bytes());
+            let ours = read_payload(&mut r).and_then(|_| r.end()).is_ok();
+            assert_eq!(ours, theirs, "{json}");
+        }
+        for json in [
+            "",
+            "null",
+            "[]",
+            "{}",
+            r#"["AEBAG","totp",30,null,"SHA1",6,"x"]"#,
+        ] {
+            let mut r = json::Reader::new(json.as_bytes());
+            assert!(read_payload(&mut r).is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn payload_bytes_are_what_serde_json_wrote() {
+        let mut e = aws_root();
+        e.device_name = Some("d\u{1f}\u{7f}\"".into());
+        e.aws_account_alias = Some("acme/\\prod".into());
+        let json = e.to_payload_json().unwrap();
+        let expected = format!(
+            "{{\"secret\":{},\"type\":\"totp\",\"period\":30,\"algorithm\":\"SHA1\",\"digits\":6,\
+             \"label\":\"root\",\"issuer\":\"Amazon Web Services\",\"aws_account_id\":\"123456789012\",\
+             \"aws_account_alias\":{},\"aws_principal\":{{\"type\":\"root\",\"email\":\"root@example.com\"}},\
+             \"device_name\":{},\"notes\":{}}}",
+            serde_json::to_string(e.secret.to_base32().as_str()).unwrap(),
+            serde_json::to_string("acme/\\prod").unwrap(),
+            serde_json::to_string("d\u{1f}\u{7f}\"").unwrap(),
+            serde_json::to_string(e.notes.as_deref().unwrap()).unwrap(),
+        );
+        assert_eq!(core::str::from_utf8(&json).unwrap(), expected);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod codec;
 pub mod entry;
 pub mod grant;
 pub mod import;
+pub mod json;
 pub mod keyring;
 pub mod matching;
 pub mod migration;

@@ -11,7 +11,6 @@ use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use core::fmt;
 use rand_core::CryptoRng;
-use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::entry::{Entry, EntryError};
@@ -267,10 +266,23 @@ impl fmt::Debug for SealedMeta {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MetaPayload {
-    name: String,
+/// `{"name": string}` (FORMAT.md §4.5), nothing else.
+fn read_meta(json: &[u8]) -> Result<String, crate::json::JsonError> {
+    let mut r = crate::json::Reader::new(json);
+    let mut name = None;
+    r.object()?;
+    let mut first = true;
+    while let Some(key) = r.member(&mut first)? {
+        match &*key {
+            "name" => {
+                let n = r.owned_string()?;
+                crate::json::once(&mut name, "name", n)?;
+            }
+            other => return Err(crate::json::JsonError::Unknown(other.to_owned())),
+        }
+    }
+    r.end()?;
+    crate::json::required(name, "name")
 }
 
 const ENTRY: &str = "entry";
@@ -595,13 +607,10 @@ impl VaultCipher {
             return Err(VaultError::TooLarge { what: "vault name" });
         }
         let mut json = Zeroizing::new(Vec::with_capacity(32 + 6 * name.len()));
-        serde_json::to_writer(
-            &mut *json,
-            &MetaPayload {
-                name: name.to_owned(),
-            },
-        )
-        .map_err(|_| VaultError::SealFailed)?;
+        let mut w = crate::json::Writer::new(&mut json);
+        w.begin_object();
+        w.str_member("name", name);
+        w.end_object();
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let mut sealed = SealedMeta {
@@ -626,12 +635,11 @@ impl VaultCipher {
         let mut scratch = Zeroizing::new(Vec::new());
         let aad = sealed.aad(sealed.ct.len());
         let json = self.open_padded(&sealed.ct, &aad, &sealed.nonce, &mut scratch, META)?;
-        let meta: MetaPayload =
-            serde_json::from_slice(json).map_err(|_| VaultError::InvalidPayload { what: META })?;
-        if meta.name.len() > MAX_NAME_LEN {
+        let name = read_meta(json).map_err(|_| VaultError::InvalidPayload { what: META })?;
+        if name.len() > MAX_NAME_LEN {
             return Err(VaultError::InvalidPayload { what: META });
         }
-        Ok(meta.name)
+        Ok(name)
     }
 
     /// GMAC of a snapshot: the AES-GCM tag of an empty plaintext with `aad`.

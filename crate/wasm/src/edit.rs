@@ -3,42 +3,29 @@
 //! An absent member keeps the entry's value, `null` (or `""` for optional text) clears it, a
 //! string sets it. Nothing here can change a seed or OTP parameters.
 
-use serde::{Deserialize, Deserializer};
 use tessera_core::Entry;
 use tessera_core::entry::AwsPrincipal;
+use tessera_core::json::{JsonError, Reader, seen};
 use wasm_bindgen::JsValue;
 
 use crate::error::Error;
-use crate::info::from_js;
+use crate::info::{change, from_js};
 
 /// Absent → `None` (keep); `null` → `Some(None)` (clear); value → `Some(Some(v))` (set).
 type Change<T> = Option<Option<T>>;
 
-fn change<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Change<T>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Default)]
 pub struct EntryEdit {
-    #[serde(default)]
+    /// A string sets the label; `null` or absent keeps it (an entry always has a label).
     label: Option<String>,
-    #[serde(default, deserialize_with = "change")]
     issuer: Change<String>,
-    #[serde(default, deserialize_with = "change")]
     aws_account_id: Change<String>,
-    #[serde(default, deserialize_with = "change")]
     aws_account_alias: Change<String>,
     /// `"root"` or `"iam_user"`.
-    #[serde(default, deserialize_with = "change")]
     aws_principal: Change<String>,
-    #[serde(default, deserialize_with = "change")]
     iam_user_name: Change<String>,
-    #[serde(default, deserialize_with = "change")]
     root_email: Change<String>,
-    #[serde(default, deserialize_with = "change")]
     device_name: Change<String>,
-    #[serde(default, deserialize_with = "change")]
     notes: Change<String>,
 }
 
@@ -55,7 +42,33 @@ impl EntryEdit {
         if value.is_undefined() || value.is_null() {
             return Ok(Self::default());
         }
-        from_js(&value)
+        from_js(&value, Self::read)
+    }
+
+    /// `{label?, issuer?, awsAccountId?, ...}`: no other member, none twice.
+    fn read(r: &mut Reader<'_>) -> Result<Self, JsonError> {
+        let mut e = Self::default();
+        let mut label_seen = false;
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.member(&mut first)? {
+            match &*key {
+                "label" => {
+                    seen(&mut label_seen, "label")?;
+                    e.label = r.opt_string()?;
+                }
+                "issuer" => change(r, &mut e.issuer, "issuer")?,
+                "awsAccountId" => change(r, &mut e.aws_account_id, "awsAccountId")?,
+                "awsAccountAlias" => change(r, &mut e.aws_account_alias, "awsAccountAlias")?,
+                "awsPrincipal" => change(r, &mut e.aws_principal, "awsPrincipal")?,
+                "iamUserName" => change(r, &mut e.iam_user_name, "iamUserName")?,
+                "rootEmail" => change(r, &mut e.root_email, "rootEmail")?,
+                "deviceName" => change(r, &mut e.device_name, "deviceName")?,
+                "notes" => change(r, &mut e.notes, "notes")?,
+                other => return Err(JsonError::Unknown(other.to_owned())),
+            }
+        }
+        Ok(e)
     }
 
     pub fn apply(self, e: &mut Entry) -> Result<(), Error> {

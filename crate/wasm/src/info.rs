@@ -3,10 +3,9 @@
 //! The one place that decides which fields cross into JS for lists, search results and parsed
 //! URIs. There is deliberately no field here that could hold a secret.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tessera_core::Entry;
 use tessera_core::entry::AwsPrincipal;
+use tessera_core::json::{JsonError, Reader, Writer};
 use tessera_core::otp::{OtpKind, OtpParams};
 use tessera_core::otpauth::OtpAuth;
 use wasm_bindgen::JsValue;
@@ -15,38 +14,25 @@ use crate::error::Error;
 
 /// `{id?, type, algorithm, digits, period?, counter?, label, issuer?, awsAccountId?, ...}`.
 /// Absent optional fields are omitted (not `null`), so `'issuer' in info` means it is set.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct EntryInfo<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<&'a str>,
-    #[serde(rename = "type")]
     pub kind: &'static str,
     pub algorithm: &'static str,
     pub digits: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<u32>,
     /// A JS number: exact up to 2^53, which no real HOTP counter reaches (codes are computed
     /// in wasm from the exact value).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub counter: Option<u64>,
     pub label: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_account_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_account_alias: Option<&'a str>,
     /// `"root"` or `"iam_user"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_principal: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub iam_user_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub root_email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<&'a str>,
 }
 
@@ -128,22 +114,53 @@ impl<'a> EntryInfo<'a> {
         }
     }
 
+    /// The object as JSON, in this member order.
+    pub fn write(&self, w: &mut Writer<'_>) {
+        w.begin_object();
+        w.opt_str_member("id", self.id);
+        w.str_member("type", self.kind);
+        w.str_member("algorithm", self.algorithm);
+        w.u64_member("digits", u64::from(self.digits));
+        if let Some(p) = self.period {
+            w.u64_member("period", u64::from(p));
+        }
+        if let Some(c) = self.counter {
+            w.u64_member("counter", c);
+        }
+        w.str_member("label", self.label);
+        w.opt_str_member("issuer", self.issuer);
+        w.opt_str_member("awsAccountId", self.aws_account_id);
+        w.opt_str_member("awsAccountAlias", self.aws_account_alias);
+        w.opt_str_member("awsPrincipal", self.aws_principal);
+        w.opt_str_member("iamUserName", self.iam_user_name);
+        w.opt_str_member("rootEmail", self.root_email);
+        w.opt_str_member("deviceName", self.device_name);
+        w.opt_str_member("notes", self.notes);
+        w.end_object();
+    }
+
     pub fn to_js(&self) -> Result<JsValue, Error> {
-        to_js(self)
+        to_js(|w| self.write(w))
     }
 }
 
-/// A Rust value as a plain JS object, through JSON: `serde_json` (already in the module for
-/// the vault payloads) writes it and the engine's native `JSON.parse` builds it. Smaller than
-/// a serde-to-JS bridge, and faster for big lists (one crossing instead of one per property).
-pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    let json = serde_json::to_string(value).map_err(|e| Error::new("internal", e.to_string()))?;
-    js_sys::JSON::parse(&json).map_err(|_| Error::new("internal", "JSON.parse failed"))
+/// JSON written by `write` as a plain JS object: the engine's native `JSON.parse` builds it.
+/// Small, and fast for big lists (one crossing instead of one per property).
+pub fn to_js(write: impl FnOnce(&mut Writer<'_>)) -> Result<JsValue, Error> {
+    let mut buf = Vec::new();
+    write(&mut Writer::new(&mut buf));
+    let json =
+        core::str::from_utf8(&buf).map_err(|_| Error::new("internal", "JSON writer output"))?;
+    js_sys::JSON::parse(json).map_err(|_| Error::new("internal", "JSON.parse failed"))
 }
 
-/// A JS value as a Rust value, through `JSON.stringify` and `serde_json` (so
-/// `#[serde(deny_unknown_fields)]` sees every member). `undefined` reads as JSON `null`.
-pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
+/// A JS value read by `read` from its `JSON.stringify` text (so `undefined` members are
+/// absent, and `read` sees every member). `undefined` reads as JSON `null`. The whole text
+/// must be read.
+pub fn from_js<T>(
+    value: &JsValue,
+    read: impl FnOnce(&mut Reader<'_>) -> Result<T, JsonError>,
+) -> Result<T, Error> {
     let json = if value.is_undefined() {
         "null".to_owned()
     } else {
@@ -152,21 +169,33 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
             .and_then(|s| s.as_string())
             .ok_or_else(|| Error::bad_argument("the argument cannot be read as JSON"))?
     };
-    serde_json::from_str(&json).map_err(|e| shape_error(&e))
+    read_json(&json, read)
 }
 
-/// serde's "invalid type" and "invalid value" messages quote the offending value, which may be a
-/// label, an account id or a seed: only messages that name a member (never its value) pass.
-fn shape_error(e: &serde_json::Error) -> Error {
-    let msg = e.to_string();
-    if ["unknown field", "missing field", "duplicate field"]
-        .iter()
-        .any(|p| msg.starts_with(p))
-    {
-        Error::bad_argument(msg)
-    } else {
-        Error::bad_argument("an argument member has the wrong type or value")
-    }
+fn read_json<T>(
+    json: &str,
+    read: impl FnOnce(&mut Reader<'_>) -> Result<T, JsonError>,
+) -> Result<T, Error> {
+    let mut r = Reader::new(json.as_bytes());
+    read(&mut r)
+        .and_then(|v| r.end().map(|()| v))
+        .map_err(|e| shape_error(&e))
+}
+
+/// Messages name a member, never its value (which may be a label, an account id or a seed).
+fn shape_error(e: &JsonError) -> Error {
+    Error::bad_argument(e.message())
+}
+
+/// A text member that may be `null` or absent, for an edit: absent → `None` (keep); `null` →
+/// `Some(None)` (clear); a string → `Some(Some(s))`. Given twice: `duplicate field`.
+pub fn change(
+    r: &mut Reader<'_>,
+    slot: &mut Option<Option<String>>,
+    name: &'static str,
+) -> Result<(), JsonError> {
+    let v = r.opt_string()?;
+    tessera_core::json::once(slot, name, v)
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
@@ -229,27 +258,37 @@ export interface TesseraError extends Error { code: string }
 
 #[cfg(test)]
 mod tests {
-    use super::shape_error;
+    use super::read_json;
+    use tessera_core::json::{JsonError, once, required};
 
-    #[derive(Debug, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)] // Only deserialised, to provoke serde's errors.
-    struct Shape {
-        label: String,
-    }
-
+    /// `{label: string}`, nothing else.
     fn message(json: &str) -> String {
-        match serde_json::from_str::<Shape>(json) {
+        let res = read_json(json, |r| {
+            let mut label = None;
+            r.object()?;
+            let mut first = true;
+            while let Some(k) = r.member(&mut first)? {
+                match &*k {
+                    "label" => once(&mut label, "label", r.owned_string()?)?,
+                    other => return Err(JsonError::Unknown(other.to_owned())),
+                }
+            }
+            required(label, "label")
+        });
+        match res {
             Ok(_) => String::from("parsed"),
-            Err(e) => shape_error(&e).message().to_owned(),
+            Err(e) => e.message().to_owned(),
         }
     }
 
     #[test]
     fn shape_errors_name_members_never_values() {
+        assert_eq!(message(r#"{"label": "x"}"#), "parsed");
         assert!(!message(r#"{"label": 123456789012}"#).contains("123456789012"));
         assert!(!message(r#"{"label": ["SECRETLABEL"]}"#).contains("SECRETLABEL"));
         assert!(message(r#"{"labl": "x"}"#).contains("unknown field `labl`"));
         assert!(message("{}").contains("missing field `label`"));
+        assert!(message(r#"{"label": "x", "label": "y"}"#).contains("duplicate field `label`"));
+        assert!(!message(r#"{"label": "x"} "SECRETTAIL""#).contains("SECRETTAIL"));
     }
 }

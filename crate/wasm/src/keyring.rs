@@ -3,7 +3,7 @@
 //! `Keyring.unlock()` and `seal()` run Argon2id (64 MiB, 3 passes by default) synchronously,
 //! for about a second: call them from a worker, never from a page's or popup's main thread.
 
-use serde::{Deserialize, Serialize};
+use tessera_core::json::{JsonError, Reader, Writer, once, required};
 use tessera_core::keyring::{self as core_keyring, KdfParams};
 use tessera_core::team;
 use wasm_bindgen::prelude::*;
@@ -19,12 +19,41 @@ const SECRET_BLOCK_LEN_U32: u32 = 64;
 const _: () = assert!(SECRET_BLOCK_LEN_U32 as usize == core_keyring::SECRET_BLOCK_LEN);
 
 /// Argon2id cost as JS passes and reads it: `{mKib, t, p}`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 struct Kdf {
     m_kib: u32,
     t: u32,
     p: u32,
+}
+
+impl Kdf {
+    fn write(&self, w: &mut Writer<'_>) {
+        w.begin_object();
+        w.u64_member("mKib", u64::from(self.m_kib));
+        w.u64_member("t", u64::from(self.t));
+        w.u64_member("p", u64::from(self.p));
+        w.end_object();
+    }
+
+    /// `{mKib, t, p}`, each a whole number in u32 range, no other member.
+    fn read(r: &mut Reader<'_>) -> Result<Self, JsonError> {
+        let (mut m_kib, mut t, mut p) = (None, None, None);
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.member(&mut first)? {
+            match &*key {
+                "mKib" => once(&mut m_kib, "mKib", r.u32()?)?,
+                "t" => once(&mut t, "t", r.u32()?)?,
+                "p" => once(&mut p, "p", r.u32()?)?,
+                other => return Err(JsonError::Unknown(other.to_owned())),
+            }
+        }
+        Ok(Self {
+            m_kib: required(m_kib, "mKib")?,
+            t: required(t, "t")?,
+            p: required(p, "p")?,
+        })
+    }
 }
 
 impl From<KdfParams> for Kdf {
@@ -79,7 +108,7 @@ impl Keyring {
         let params = if kdf.is_undefined() || kdf.is_null() {
             KdfParams::DEFAULT
         } else {
-            let k: Kdf = from_js(&kdf)?;
+            let k = from_js(&kdf, Kdf::read)?;
             KdfParams {
                 m_kib: k.m_kib,
                 t: k.t,
@@ -138,11 +167,6 @@ impl Keyring {
         #[wasm_bindgen(js_name = timeMs)] time_ms: f64,
         host: &str,
     ) -> Result<JsValue, Error> {
-        #[derive(Serialize)]
-        struct Body {
-            event: String,
-            signature: String,
-        }
         let time_ms = unix_millis(time_ms)?;
         let b = team::sign_event(
             self.core()?,
@@ -153,9 +177,11 @@ impl Keyring {
             host,
             &mut rng(),
         )?;
-        to_js(&Body {
-            event: b.event,
-            signature: b.signature,
+        to_js(|w| {
+            w.begin_object();
+            w.str_member("event", &b.event);
+            w.str_member("signature", &b.signature);
+            w.end_object();
         })
     }
 
@@ -200,24 +226,19 @@ impl Keyring {
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Header {
-    kdf: Kdf,
-    fingerprint: String,
-    fingerprint_hex: String,
-}
-
 /// What a sealed keyring says without its passphrase: `{kdf: {mKib, t, p}, fingerprint,
 /// fingerprintHex}`. Cheap (no Argon2id).
 #[wasm_bindgen(js_name = keyringHeader, unchecked_return_type = "KeyringHeader")]
 pub fn keyring_header(sealed: &[u8]) -> Result<JsValue, Error> {
     let h = core_keyring::Keyring::read_header(sealed)?;
     let fp = h.public.fingerprint();
-    to_js(&Header {
-        kdf: h.kdf.into(),
-        fingerprint: fp.to_display(),
-        fingerprint_hex: fp.to_hex(),
+    to_js(|w| {
+        w.begin_object();
+        w.key("kdf");
+        Kdf::from(h.kdf).write(w);
+        w.str_member("fingerprint", &fp.to_display());
+        w.str_member("fingerprintHex", &fp.to_hex());
+        w.end_object();
     })
 }
 
@@ -227,15 +248,16 @@ pub fn keyring_header(sealed: &[u8]) -> Result<JsValue, Error> {
     unchecked_return_type = "{ default: KdfParams; min: KdfParams; max: KdfParams }"
 )]
 pub fn kdf_params() -> Result<JsValue, Error> {
-    #[derive(Serialize)]
-    struct All {
-        default: Kdf,
-        min: Kdf,
-        max: Kdf,
-    }
-    to_js(&All {
-        default: KdfParams::DEFAULT.into(),
-        min: KdfParams::MIN.into(),
-        max: KdfParams::MAX.into(),
+    to_js(|w| {
+        w.begin_object();
+        for (name, k) in [
+            ("default", KdfParams::DEFAULT),
+            ("min", KdfParams::MIN),
+            ("max", KdfParams::MAX),
+        ] {
+            w.key(name);
+            Kdf::from(k).write(w);
+        }
+        w.end_object();
     })
 }

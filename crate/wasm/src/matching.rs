@@ -1,32 +1,17 @@
 //! AWS sign-in matching for the extension's background: `tessera_core::matching` with JS types.
 //! Conversion only; every decision is the core's.
 
-use serde::{Deserialize, Serialize};
 use tessera_core::matching::{
     self as core_matching, AccountRef, Decision, HostScope, MatchQuality, ResolvingInput,
     SignInContext, SignInPrincipal,
 };
 use wasm_bindgen::prelude::*;
 
+use tessera_core::json::{JsonError, Reader, once, required, seen};
+
 use crate::error::Error;
 use crate::info::to_js;
 use crate::vault::Vault;
-
-/// `{partition, host, scope: "global" | "regional" | "account", region?, accountId?,
-/// accountAlias?}`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct HostInfo<'a> {
-    partition: &'static str,
-    host: &'a str,
-    scope: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account_alias: Option<&'a str>,
-}
 
 /// `core::matching::classify_host`: the sign-in host a URL names, or `undefined` when the URL is
 /// not an AWS console sign-in page (http, lookalike host, userinfo, port, ...).
@@ -40,38 +25,68 @@ pub fn classify_host(url: &str) -> Result<JsValue, Error> {
         HostScope::Regional { region } => ("regional", Some(region.as_str()), None),
         HostScope::Account(a) => ("account", None, Some(a)),
     };
-    to_js(&HostInfo {
-        partition: h.partition.id(),
-        host: &h.host,
-        scope,
-        region,
-        account_id: match account {
-            Some(AccountRef::Id(id)) => Some(id.as_str()),
-            _ => None,
-        },
-        account_alias: match account {
-            Some(AccountRef::Alias(alias)) => Some(alias.as_str()),
-            _ => None,
-        },
+    // `{partition, host, scope: "global" | "regional" | "account", region?, accountId?,
+    // accountAlias?}`.
+    to_js(|w| {
+        w.begin_object();
+        w.str_member("partition", h.partition.id());
+        w.str_member("host", &h.host);
+        w.str_member("scope", scope);
+        w.opt_str_member("region", region);
+        match account {
+            Some(AccountRef::Id(id)) => w.str_member("accountId", id),
+            Some(AccountRef::Alias(alias)) => w.str_member("accountAlias", alias),
+            None => {}
+        }
+        w.end_object();
     })
 }
 
 /// What the background knows about one tab's sign-in: the sign-in URL that names the most
 /// (an `ACCOUNT.signin...` URL when the flow passed one) and the raw values the content script
 /// reported for each credential field.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ContextIn {
     url: String,
-    #[serde(default)]
     resolving: Option<String>,
-    #[serde(default)]
     account: Option<String>,
-    #[serde(default)]
     username: Option<String>,
 }
 
 impl ContextIn {
+    /// `{url, resolving?, account?, username?}` (strings; the optional ones may be `null`), no
+    /// other member, none twice.
+    fn read(r: &mut Reader<'_>) -> Result<Self, JsonError> {
+        let mut url = None;
+        let (mut resolving, mut account, mut username) = (None, None, None);
+        let (mut resolving_seen, mut account_seen, mut username_seen) = (false, false, false);
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.member(&mut first)? {
+            match &*key {
+                "url" => once(&mut url, "url", r.owned_string()?)?,
+                "resolving" => {
+                    seen(&mut resolving_seen, "resolving")?;
+                    resolving = r.opt_string()?;
+                }
+                "account" => {
+                    seen(&mut account_seen, "account")?;
+                    account = r.opt_string()?;
+                }
+                "username" => {
+                    seen(&mut username_seen, "username")?;
+                    username = r.opt_string()?;
+                }
+                other => return Err(JsonError::Unknown(other.to_owned())),
+            }
+        }
+        Ok(Self {
+            url: required(url, "url")?,
+            resolving,
+            account,
+            username,
+        })
+    }
+
     /// The core's context. A typed value the core refuses (not an account, user name or
     /// e-mail) says nothing, exactly as if it had not been typed.
     fn to_core(&self) -> Result<SignInContext, Error> {
@@ -103,24 +118,6 @@ impl ContextIn {
     }
 }
 
-#[derive(Serialize)]
-struct CandidateOut<'a> {
-    id: &'a str,
-    quality: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RankingOut<'a> {
-    candidates: Vec<CandidateOut<'a>>,
-    /// The entry to fill without asking, or `null`: show the chooser.
-    fill: Option<&'a str>,
-    /// What names the account in this context, for remembering a choice per account:
-    /// `PARTITION:id:DIGITS`, `PARTITION:alias:ALIAS` or `PARTITION:root:EMAIL` (lower case);
-    /// `null` when nothing does.
-    account_key: Option<String>,
-}
-
 fn quality_name(q: MatchQuality) -> &'static str {
     match q {
         MatchQuality::Possible => "possible",
@@ -141,7 +138,7 @@ pub fn rank_sign_in(
     context: JsValue,
     remembered: Option<String>,
 ) -> Result<JsValue, Error> {
-    let context: ContextIn = crate::info::from_js(&context)?;
+    let context = crate::info::from_js(&context, ContextIn::read)?;
     let context = context.to_core()?;
     let (open, ids) = vault.open_parts()?;
     let ranking = core_matching::rank(&context, open.entries().iter().map(|(_, e)| e));
@@ -150,19 +147,26 @@ pub fn rank_sign_in(
         Decision::Fill { index } => ids.get(index).map(String::as_str),
         Decision::Choose => None,
     };
-    let candidates = ranking
-        .candidates()
-        .iter()
-        .filter_map(|c| {
-            ids.get(c.index).map(|id| CandidateOut {
-                id,
-                quality: quality_name(c.quality),
-            })
-        })
-        .collect();
-    to_js(&RankingOut {
-        candidates,
-        fill,
-        account_key: context.account_key(),
+    let account_key = context.account_key();
+    // `candidates`: best first. `fill`: the entry to fill without asking, or `null` (show the
+    // chooser). `accountKey`: what names the account in this context, for remembering a choice
+    // per account (`PARTITION:id:DIGITS`, `PARTITION:alias:ALIAS` or `PARTITION:root:EMAIL`,
+    // lower case), `null` when nothing does.
+    to_js(|w| {
+        w.begin_object();
+        w.key("candidates");
+        w.begin_array();
+        for c in ranking.candidates() {
+            if let Some(id) = ids.get(c.index) {
+                w.begin_object();
+                w.str_member("id", id);
+                w.str_member("quality", quality_name(c.quality));
+                w.end_object();
+            }
+        }
+        w.end_array();
+        w.str_or_null_member("fill", fill);
+        w.str_or_null_member("accountKey", account_key.as_deref());
+        w.end_object();
     })
 }

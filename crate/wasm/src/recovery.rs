@@ -1,7 +1,6 @@
 //! The organisation recovery key (break-glass, FORMAT.md §7) in JS: reading a kit to its public
 //! half, and creating one. The kit text is a secret that only `createRecoveryKit()` returns.
 
-use serde::Serialize;
 use tessera_core::grant::{RecoveryKey, RecoveryPublicKey};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
@@ -10,19 +9,14 @@ use crate::error::Error;
 use crate::info::to_js;
 use crate::rng::rng;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KitInfo {
-    fingerprint: String,
-    fingerprint_hex: String,
-}
-
 /// `{publicKey: Uint8Array(32), fingerprint, fingerprintHex}` of a recovery public key.
 fn describe(public: &RecoveryPublicKey) -> Result<JsValue, Error> {
     let fp = public.fingerprint();
-    let out = to_js(&KitInfo {
-        fingerprint: fp.to_display(),
-        fingerprint_hex: fp.to_hex(),
+    let out = to_js(|w| {
+        w.begin_object();
+        w.str_member("fingerprint", &fp.to_display());
+        w.str_member("fingerprintHex", &fp.to_hex());
+        w.end_object();
     })?;
     let key = js_sys::Uint8Array::from(&public.0[..]);
     // Setting a property on an object this module just built cannot fail.

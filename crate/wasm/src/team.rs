@@ -85,7 +85,25 @@ impl Vault {
     ) -> Result<JsValue, Error> {
         let v = version(base_version)?;
         match self.tracked_mut()?.patch_body(v, &mut rng())? {
-            Some(body) => to_js(&body),
+            Some(b) => to_js(|w| {
+                w.begin_object();
+                w.u64_member("base_version", b.base_version);
+                w.key("put_entries");
+                w.begin_array();
+                for e in &b.put_entries {
+                    w.str(e);
+                }
+                w.end_array();
+                w.key("delete_entries");
+                w.begin_array();
+                for e in &b.delete_entries {
+                    w.str(e);
+                }
+                w.end_array();
+                w.opt_str_member("meta", b.meta.as_deref());
+                w.str_member("seal", &b.seal);
+                w.end_object();
+            }),
             None => Ok(JsValue::NULL),
         }
     }
@@ -107,11 +125,18 @@ impl Vault {
         let id = team::hex_array(member_id_hex, "memberId")?;
         let role = Role::parse(role)?;
         let keys = team::public_keys(member_public_keys, "memberPublicKeys")?;
-        to_js(
-            &self
-                .tracked_mut()?
-                .grant_body(v, &id, role, &keys, &mut rng())?,
-        )
+        let b = self
+            .tracked_mut()?
+            .grant_body(v, &id, role, &keys, &mut rng())?;
+        to_js(|w| {
+            w.begin_object();
+            w.u64_member("base_version", b.base_version);
+            w.str_member("member_id", &b.member_id);
+            w.str_member("role", b.role);
+            w.str_member("grant", &b.grant);
+            w.str_member("seal", &b.seal);
+            w.end_object();
+        })
     }
 
     /// The `POST /api/v1/vaults` body creating this vault, granted to `grants` (`[{memberId,
@@ -136,11 +161,23 @@ impl Vault {
             .map(|g| new_member(&g))
             .collect::<Result<Vec<_>, _>>()?;
         let recovery = team::recovery_public_key(recovery_public_key, "recoveryPublicKey")?;
-        to_js(
-            &self
-                .tracked_mut()?
-                .create_body(&members, &recovery, &mut rng())?,
-        )
+        let b = self
+            .tracked_mut()?
+            .create_body(&members, &recovery, &mut rng())?;
+        to_js(|w| {
+            w.begin_object();
+            w.str_member("snapshot", &b.snapshot);
+            w.key("grants");
+            w.begin_array();
+            for g in &b.grants {
+                w.begin_object();
+                w.str_member("member_id", &g.member_id);
+                w.str_member("role", g.role);
+                w.end_object();
+            }
+            w.end_array();
+            w.end_object();
+        })
     }
 
     /// Moves the vault to its next key epoch (fresh key) and returns the
@@ -165,23 +202,13 @@ impl Vault {
         let body = self
             .tracked_mut()?
             .rotate_body(v, &members, &recovery, &mut rng())?;
-        to_js(&body)
+        to_js(|w| {
+            w.begin_object();
+            w.u64_member("base_version", body.base_version);
+            w.str_member("snapshot", &body.snapshot);
+            w.end_object();
+        })
     }
-}
-
-#[derive(serde::Serialize)]
-struct AuditReport {
-    ok: bool,
-    records: u64,
-    head: Option<String>,
-    error: Option<AuditProblem>,
-}
-
-#[derive(serde::Serialize)]
-struct AuditProblem {
-    code: &'static str,
-    message: String,
-    line: usize,
 }
 
 /// Verifies an exported audit log (JSON Lines, FORMAT.md §13.3): hashes, links, sequence and
@@ -203,14 +230,24 @@ pub fn verify_audit_log(
         .map(|v| team::hex_array(&v, "vaultIdHex").map(tessera_core::vault::VaultId))
         .transpose()?;
     let r = tessera_core::audit::export::verify_jsonl(jsonl_text, vault, head.as_ref());
-    to_js(&AuditReport {
-        ok: r.error.is_none(),
-        records: r.records,
-        head: r.head.map(|h| tessera_core::codec::hex_encode(&h)),
-        error: r.error.map(|(line, e)| AuditProblem {
-            code: e.code(),
-            message: e.to_string(),
-            line,
-        }),
+    let head = r.head.map(|h| tessera_core::codec::hex_encode(&h));
+    to_js(|w| {
+        w.begin_object();
+        w.key("ok");
+        w.bool(r.error.is_none());
+        w.u64_member("records", r.records);
+        w.str_or_null_member("head", head.as_deref());
+        w.key("error");
+        match &r.error {
+            Some((line, e)) => {
+                w.begin_object();
+                w.str_member("code", e.code());
+                w.str_member("message", &e.to_string());
+                w.u64_member("line", *line as u64);
+                w.end_object();
+            }
+            None => w.null(),
+        }
+        w.end_object();
     })
 }

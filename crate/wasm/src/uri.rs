@@ -1,6 +1,5 @@
 //! Single otpauth URIs, without a vault: one code, or what a URI says (no secret).
 
-use serde::Serialize;
 use tessera_core::otp::Generator;
 use tessera_core::otpauth::OtpAuth;
 use wasm_bindgen::prelude::*;
@@ -40,43 +39,31 @@ pub fn parse_uri(uri: &str) -> Result<JsValue, Error> {
 #[wasm_bindgen(js_name = parseMigration, unchecked_return_type = "MigrationPreview")]
 pub fn parse_migration(uri: &str) -> Result<JsValue, Error> {
     let batch = tessera_core::migration::parse(uri)?;
-    let entries = batch
-        .entries
-        .iter()
-        .map(|item| match item {
-            Ok(entry) => Item::Entry(EntryInfo::of_entry(None, entry)),
-            Err(err) => Item::Failure {
-                error: err.code(),
-                message: err.to_string(),
-            },
-        })
-        .collect();
-    to_js(&Batch {
-        version: batch.version,
-        batch_size: batch.batch_size,
-        batch_index: batch.batch_index,
-        batch_id: batch.batch_id,
-        entries,
+    to_js(|w| {
+        w.begin_object();
+        w.key("version");
+        w.i64(i64::from(batch.version));
+        w.key("batchSize");
+        w.i64(i64::from(batch.batch_size));
+        w.key("batchIndex");
+        w.i64(i64::from(batch.batch_index));
+        w.key("batchId");
+        w.i64(i64::from(batch.batch_id));
+        w.key("entries");
+        w.begin_array();
+        // Each entry: its metadata, or `{error: code, message}` if it cannot be imported.
+        for item in &batch.entries {
+            match item {
+                Ok(entry) => EntryInfo::of_entry(None, entry).write(w),
+                Err(err) => {
+                    w.begin_object();
+                    w.str_member("error", err.code());
+                    w.str_member("message", &err.to_string());
+                    w.end_object();
+                }
+            }
+        }
+        w.end_array();
+        w.end_object();
     })
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Batch<'a> {
-    version: i32,
-    batch_size: i32,
-    batch_index: i32,
-    batch_id: i32,
-    entries: Vec<Item<'a>>,
-}
-
-/// An entry of an export: its metadata, or `{error: code, message}` if it cannot be imported.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Item<'a> {
-    Entry(EntryInfo<'a>),
-    Failure {
-        error: &'static str,
-        message: String,
-    },
 }

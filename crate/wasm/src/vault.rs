@@ -249,14 +249,13 @@ impl Vault {
     #[wasm_bindgen(unchecked_return_type = "EntryInfo[]")]
     pub fn list(&self) -> Result<JsValue, Error> {
         let u = self.unlocked()?;
-        let infos: Vec<EntryInfo<'_>> = u
-            .vault()
-            .entries()
-            .iter()
-            .zip(&u.ids)
-            .map(|((_, e), id)| EntryInfo::of_entry(Some(id), e))
-            .collect();
-        to_js(&infos)
+        to_js(|w| {
+            w.begin_array();
+            for ((_, e), id) in u.vault().entries().iter().zip(&u.ids) {
+                EntryInfo::of_entry(Some(id), e).write(w);
+            }
+            w.end_array();
+        })
     }
 
     /// Metadata of entry `id` (`EntryInfo`), never a seed. Throws `entry_not_found`.
@@ -380,7 +379,7 @@ impl Vault {
             }
         }
         u.resync();
-        to_js(&report)
+        to_js(|w| report.write(w))
     }
 
     /// Changes an entry's metadata (`{label, issuer, awsAccountId, awsAccountAlias,
@@ -440,25 +439,53 @@ impl Vault {
     }
 }
 
-#[derive(serde::Serialize)]
 struct ImportReport {
     added: Vec<Added>,
     failed: Vec<Failed>,
 }
 
-#[derive(serde::Serialize)]
 struct Added {
     id: String,
     line: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
 }
 
-#[derive(serde::Serialize)]
 struct Failed {
     line: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
     error: &'static str,
     message: String,
+}
+
+impl ImportReport {
+    /// `{added: [{id, line, index?}], failed: [{line, index?, error, message}]}`.
+    fn write(&self, w: &mut tessera_core::json::Writer<'_>) {
+        let place = |w: &mut tessera_core::json::Writer<'_>, line: usize, index: Option<usize>| {
+            w.u64_member("line", line as u64);
+            if let Some(i) = index {
+                w.u64_member("index", i as u64);
+            }
+        };
+        w.begin_object();
+        w.key("added");
+        w.begin_array();
+        for a in &self.added {
+            w.begin_object();
+            w.str_member("id", &a.id);
+            place(w, a.line, a.index);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("failed");
+        w.begin_array();
+        for f in &self.failed {
+            w.begin_object();
+            place(w, f.line, f.index);
+            w.str_member("error", f.error);
+            w.str_member("message", &f.message);
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+    }
 }
