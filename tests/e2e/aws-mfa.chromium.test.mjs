@@ -26,6 +26,7 @@ import {
   playwrightDriver as d,
   setAutoSubmit,
   unified,
+  unifiedRoot,
 } from './support/flows.mjs';
 
 const EXTENSION = distDir('chrome');
@@ -203,6 +204,26 @@ describe('Tessera in Chromium', { skip }, () => {
     const from = Date.now();
     await legacyRoot(d, page);
     assert.deepEqual((await filledCode(d, page, from)).owners, ['rootEmail']);
+    await page.close();
+  });
+
+  test("2024 UI, root: root@example.com gets its account's root code, not another account's", async () => {
+    server = createFixtureServer({ ui: 'unified-root' });
+    const page = await context.newPage();
+    const from = Date.now();
+    await unifiedRoot(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['rootEmail']);
+    assert.equal(await chooserShown(page), false);
+    await page.close();
+  });
+
+  test('2024 UI, root with two MFA devices: Authenticator app, then the root code', async () => {
+    server = createFixtureServer({ ui: 'unified-root', config: { devices: ['U2F', 'SWHW'] } });
+    const page = await context.newPage();
+    const from = Date.now();
+    await unifiedRoot(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['rootEmail']);
+    assert.equal((await page.evaluate(() => window.__fixture.device)), 'SWHW');
     await page.close();
   });
 

@@ -180,6 +180,84 @@ describe('2024 unified sign-in', () => {
   });
 });
 
+describe('2024 UI, root user', () => {
+  // A background that answers like the real one for root sign-ins: the code of the entry whose
+  // root e-mail the page reported (the real ranking is exercised in tests/e2e), a device-chooser
+  // reply on the chooser.
+  const ROOT_CODES = { 'root@example.com': '314159', 'other-root@example.com': '271828' };
+  function rootBackground() {
+    const bg = fakeBackground((m) => {
+      if (m.type !== MSG.MFA_STEP_SHOWN) return undefined;
+      if (m.ui === 'chooser') return { type: MSG.SHOW_CHOOSER, candidates: [] };
+      const email = ofType(bg, MSG.CREDENTIALS_TYPED).findLast((c) => c.field === 'resolving')?.value;
+      const code = ROOT_CODES[email];
+      return code
+        ? { type: MSG.FILL_CODE, code, autoSubmit: true }
+        : { type: MSG.NOTHING_TO_FILL, reason: 'no-candidate' };
+    });
+    return bg;
+  }
+
+  async function signInAsRoot(page, email) {
+    click(page, '#user-type-ROOT');
+    type(page, '#resolving_input', email);
+    click(page, '#next_button');
+    await until(() => fixtureState(page).step === 'password', 'password step');
+    assert.equal(page.document.getElementById('resolving_input'), null, 'the e-mail step is gone');
+    type(page, '#password', 'hunter2');
+    click(page, '#signin_button');
+  }
+
+  test('the root e-mail typed at the first step picks the code filled at the MFA step', async () => {
+    const page = await open('unified-root', rootSigninUrl());
+    const bg = rootBackground();
+    injectContentScript(page, bg);
+    await signInAsRoot(page, 'root@example.com');
+    await until(() => fixtureState(page).submitted, 'submit');
+    assert.equal(fixtureState(page).submittedCode, ROOT_CODES['root@example.com']);
+    assert.notEqual(fixtureState(page).submittedCode, ROOT_CODES['other-root@example.com']);
+    assert.match(page.window.location.pathname, /^\/signin\/mfa$/, 'route changed');
+    assert.deepEqual(ofType(bg, MSG.CREDENTIALS_TYPED), [
+      { type: MSG.CREDENTIALS_TYPED, field: 'resolving', value: 'root@example.com' },
+    ]);
+    assert.deepEqual(ofType(bg, MSG.MFA_STEP_SHOWN), [
+      { type: MSG.MFA_STEP_SHOWN, ui: 'unified', manual: false },
+    ]);
+    assert.ok(!JSON.stringify(bg.sent).includes('hunter2'), 'the password is never sent');
+  });
+
+  test("another account's root e-mail gets that account's code, not the first one's", async () => {
+    const page = await open('unified-root', rootSigninUrl());
+    const bg = rootBackground();
+    injectContentScript(page, bg);
+    await signInAsRoot(page, 'other-root@example.com');
+    await until(() => fixtureState(page).submitted, 'submit');
+    assert.equal(fixtureState(page).submittedCode, ROOT_CODES['other-root@example.com']);
+  });
+
+  test('with several MFA devices: Authenticator app is chosen, then the code is filled', async () => {
+    const page = await open('unified-root', rootSigninUrl(), { config: { devices: ['U2F', 'SWHW'] } });
+    const bg = rootBackground();
+    injectContentScript(page, bg);
+    await signInAsRoot(page, 'root@example.com');
+    await until(() => fixtureState(page).submitted, 'submit');
+    assert.equal(fixtureState(page).device, 'SWHW');
+    assert.equal(fixtureState(page).submittedCode, ROOT_CODES['root@example.com']);
+    assert.deepEqual(
+      ofType(bg, MSG.MFA_STEP_SHOWN).map((m) => m.ui),
+      ['chooser', 'unified'],
+    );
+  });
+
+  test('the page registers nothing typed without a real input event (React-controlled)', async () => {
+    const page = await open('unified-root', rootSigninUrl());
+    const input = page.document.getElementById('resolving_input');
+    input.value = 'mallory@example.com';
+    input.dispatchEvent(new page.window.Event('input', { bubbles: true }));
+    assert.equal(input.value, '', 'restored to the state, as React does');
+  });
+});
+
 describe('in-page chooser', () => {
   const candidates = [
     { id: 'e1', label: 'prod / alice (phone)' },

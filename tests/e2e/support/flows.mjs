@@ -110,6 +110,18 @@ export async function legacyRoot(d, page) {
   await page.click('#signin_button');
 }
 
+/** The 2024 UI's root flow: user type, e-mail, password (tests/fixtures/aws/unified-root.html). */
+export async function unifiedRoot(d, page, email = 'root@example.com') {
+  await page.goto(rootSigninUrl());
+  await d.visible(page, '#resolving_input');
+  await page.click('#user-type-ROOT');
+  await page.type('#resolving_input', email);
+  await page.click('#next_button');
+  await d.visible(page, '#password');
+  await page.type('#password', 'hunter2');
+  await page.click('#signin_button');
+}
+
 export async function unified(d, page) {
   await page.goto('https://my-alias.signin.aws.amazon.com/console');
   await d.visible(page, '#username');
