@@ -8,12 +8,19 @@
 //
 // Where things live:
 //   storage.local    `teams`: {origin: {origin, memberId, fingerprint, status, vaults: {id: {name,
-//                    role, version, epoch, archived}}, error, syncedMs}}; `teamSnapshot:<origin>
-//                    <vaultId>`: each team vault's snapshot (FORMAT.md §9, sealed: safe on disk);
+//                    role, version, epoch, archived, error}}, epochs: {id: highest key epoch opened},
+//                    error, syncedMs}}; `teamSnapshot:<origin> <vaultId>`: each team vault's
+//                    snapshot (FORMAT.md §9, sealed: safe on disk);
 //                    `teamEvents`: signed audit events not yet accepted by the server;
 //                    `teamNotices`: what the member must be told (a revocation).
 //   storage.session  `teamTokens`: {origin: session token} for the lock window.
 //   memory           the open team vaults (wasm handles), rebuilt from the cache with the keyring.
+//
+// Rollback: a snapshot's key epoch is authenticated (inside the sealed snapshot), the server's
+// `version` is not. `epochs` remembers, per origin and vault, the highest epoch opened (kept when
+// a grant is removed, so a re-grant cannot bring back an older epoch); a snapshot of a lower
+// epoch is refused (`vault_rollback`) and the cached copy kept. The record goes with the team's
+// cache on revocation and disconnect; a fresh connect starts over.
 //
 // Entries of a vault granted with role `use` give codes, never seeds: `mayReveal` is the one check,
 // and the background's reveal handler asks it (the pages only hide the button).
@@ -167,6 +174,7 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
       role: accepted.role ?? null,
       status: 'pending',
       vaults: {},
+      epochs: {},
       error: null,
       syncedMs: null,
     };
@@ -221,6 +229,7 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     await updateTeams((teams) => {
       const team = teams[origin];
       if (!team) return;
+      // `epochs` goes too: a later connect is a fresh join.
       teams[origin] = { origin, memberId: team.memberId, fingerprint: team.fingerprint, status: 'revoked', vaults: {}, error: null, syncedMs: now() };
     });
     await notice(origin, `Your access to ${origin} was revoked.`);
@@ -307,22 +316,78 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     });
   }
 
-  /** Fetches one vault's snapshot, checks that it opens with our keyring, caches it; its metadata. */
-  async function fetchSnapshot(tessera, keyring, client, origin, vaultId, snapshotKey) {
+  /**
+   * The highest key epoch of `vaultId` opened from `origin` so far: the record, else (a cache from
+   * before the record existed, or a sync cut short) the epoch of the cached snapshot, which the
+   * keyring opens to authenticate it. 0 when nothing was seen.
+   */
+  async function highestEpoch(tessera, keyring, team, vaultId, cachedSnapshot) {
+    const recorded = team.epochs?.[vaultId];
+    if (Number.isInteger(recorded)) return recorded;
+    if (!cachedSnapshot) return 0;
+    try {
+      const vault = tessera.Vault.open(unb64(cachedSnapshot), keyring);
+      try {
+        return vault.epoch;
+      } finally {
+        vault.free();
+      }
+    } catch {
+      return 0; // a damaged cache entry proves nothing
+    }
+  }
+
+  /** Raises the highest-seen epoch of a vault (never lowers it). */
+  async function recordEpoch(origin, vaultId, epoch) {
+    await updateTeams((teams) => {
+      const record = teams[origin];
+      if (!record) return;
+      record.epochs ??= {};
+      record.epochs[vaultId] = Math.max(record.epochs[vaultId] ?? 0, epoch);
+    });
+  }
+
+  /**
+   * Fetches one vault's snapshot, checks that it opens with our keyring, is the vault asked for,
+   * and is not older than what we have seen (rollback, FORMAT.md §9: the epoch is authenticated,
+   * the server's `version` is not), then caches it; its metadata. Any refusal keeps the cached copy.
+   */
+  async function fetchSnapshot(tessera, keyring, client, origin, item, snapshotKey, seenEpoch) {
+    const vaultId = item.vault_id;
     const { body } = await client.vault(vaultId);
     const bytes = unb64(body.snapshot);
     // Opening checks the snapshot with our keyring before it replaces the cached one.
     const vault = tessera.Vault.open(bytes, keyring);
     let name;
+    let epoch;
     try {
       if (vault.id !== vaultId) throw new TeamError('bad_response', 'The server sent another vault.', 200);
       name = vault.name;
+      epoch = vault.epoch;
     } finally {
       vault.free();
     }
+    if (epoch < seenEpoch) {
+      throw new TeamError(
+        'vault_rollback',
+        `the server sent vault ${vaultId} at key epoch ${epoch}, older than epoch ${seenEpoch} already seen: refused; the cached copy is kept`,
+        200,
+      );
+    }
+    // Lower than the list announced: the server serves a stale copy of a newer vault. (Higher is
+    // a rotation between the list and this fetch, and is authentic.)
+    if (Number.isInteger(item.epoch) && epoch < item.epoch) {
+      throw new TeamError(
+        'vault_epoch_mismatch',
+        `the server listed vault ${vaultId} at key epoch ${item.epoch} but sent epoch ${epoch}: refused; the cached copy is kept`,
+        200,
+      );
+    }
+    // The record first: a snapshot in the cache is never newer than the record.
+    await recordEpoch(origin, vaultId, epoch);
     await local.set({ [snapshotKey]: body.snapshot });
     closeVault(`${origin} ${vaultId}`);
-    return { name, version: body.version, epoch: body.epoch };
+    return { name, version: body.version, epoch };
   }
 
   async function applyVaultList(team, client, items) {
@@ -339,7 +404,8 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
       let error = null;
       if (!known || known.version !== item.version || !haveSnapshot) {
         try {
-          meta = await fetchSnapshot(tessera, keyring, client, team.origin, item.vault_id, snapshotKey);
+          const seenEpoch = await highestEpoch(tessera, keyring, team, item.vault_id, haveSnapshot);
+          meta = await fetchSnapshot(tessera, keyring, client, team.origin, item, snapshotKey, seenEpoch);
         } catch (e) {
           // Network, session and revocation failures end this sync; a vault that does not open
           // (a snapshot without our grant, a damaged one) is skipped, the cached copy kept.

@@ -38,7 +38,13 @@ let pendingTimer = null;
 
 function vaultText(v) {
   const role = v.role === 'use' ? 'codes only' : 'manage';
-  const problem = v.error ? `: does not open here (${v.error.code})` : '';
+  // A refused older copy (rollback) is not a vault that does not open: the cached copy is in use.
+  const refused = v.error?.code === 'vault_rollback' || v.error?.code === 'vault_epoch_mismatch';
+  const problem = !v.error
+    ? ''
+    : refused
+      ? `: the server sent an older copy, refused; the cached copy is kept (${v.error.code})`
+      : `: does not open here (${v.error.code})`;
   return `${v.name ?? 'unnamed vault'} (${role})${problem}`;
 }
 

@@ -97,3 +97,29 @@ test('options: a revocation notice and refused audit events are shown', async ()
   assert.equal($('team-failed-box').classList.contains('hidden'), false);
   assert.match($('team-failed').textContent, /copy of entry t1.*event_too_new/);
 });
+
+test('options: a vault whose older copy was refused (rollback) says so in the team list', async () => {
+  const refused = { code: 'vault_rollback', status: 200, message: 'the server sent vault v1 at key epoch 1, older than epoch 2 already seen: refused; the cached copy is kept' };
+  state.teams = [
+    {
+      origin: ORIGIN,
+      memberId: 'm1',
+      fingerprint: FINGERPRINT,
+      status: 'active',
+      error: null,
+      syncedMs: 1,
+      vaults: [
+        { id: 'v1', name: 'Prod AWS', role: 'use', version: 5, archived: false, error: refused },
+        { id: 'v2', name: 'Dev AWS', role: 'manage', version: 1, archived: false, error: { code: 'vault_not_granted', status: 0, message: '' } },
+      ],
+      queued: 0,
+    },
+  ];
+  state.notices = [];
+  state.failedEvents = [];
+  $('team-sync').click();
+  await until(() => /Prod AWS/.test($('team-list').textContent));
+  const text = $('team-list').textContent;
+  assert.match(text, /Prod AWS \(codes only\): the server sent an older copy, refused; the cached copy is kept \(vault_rollback\)/);
+  assert.match(text, /Dev AWS \(manage\): does not open here \(vault_not_granted\)/);
+});

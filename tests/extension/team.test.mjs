@@ -327,3 +327,126 @@ test('revocation: member_revoked wipes the team, keeps only the fact, and says s
   await d.team.disconnect(ORIGIN);
   assert.deepEqual(await d.team.status(), { teams: [], failedEvents: [], notices: [] });
 });
+
+/** One vault sealed to `keyring` at epoch 1 and, rotated, at epoch 2: {id, epoch1, epoch2, entries}. */
+function rotatedVault(name, keyring) {
+  const vault = tessera.Vault.create(name);
+  const entries = [vault.add(`otpauth://totp/one?secret=${SEED}`, { label: 'one' })];
+  const epoch1 = vault.seal([keyring.publicKeys()], undefined);
+  vault.rotate();
+  entries.push(vault.add(`otpauth://totp/two?secret=${SEED}`, { label: 'two' }));
+  const epoch2 = vault.seal([keyring.publicKeys()], undefined);
+  const id = vault.id;
+  vault.free();
+  return { id, epoch1, epoch2, entries };
+}
+
+const cachedSnapshot = async (d, id) => (await d.local.get(`teamSnapshot:${ORIGIN} ${id}`))[`teamSnapshot:${ORIGIN} ${id}`];
+
+test('rollback: an older key epoch than one already opened is refused, the cached copy kept and the error shown', async () => {
+  const server = new FakeTeamServer(ORIGIN);
+  const d = await connected(server);
+  const v = rotatedVault('Ops', d.keyring);
+  server.putVault(v.id, v.epoch2, { [d.memberId]: 'use' }, { version: 5, epoch: 2 });
+  let status = await d.team.sync();
+  assert.equal(status.teams[0].vaults[0].error, null);
+  const [open2] = await d.team.openVaults();
+  assert.equal(open2.vault.epoch, 2);
+
+  // A server restored from a backup (or a malicious one) serves the authentic epoch-1 snapshot,
+  // with a higher, unauthenticated version, and lists it at epoch 1.
+  server.putVault(v.id, v.epoch1, { [d.memberId]: 'use' }, { version: 9, epoch: 1 });
+  status = await d.team.sync();
+  const [shown] = status.teams[0].vaults;
+  assert.equal(shown.error.code, 'vault_rollback');
+  assert.equal(
+    shown.error.message,
+    `the server sent vault ${v.id} at key epoch 1, older than epoch 2 already seen: refused; the cached copy is kept`,
+  );
+  assert.equal(shown.name, 'Ops');
+  assert.equal(shown.version, 5, 'the cached version is kept');
+  assert.equal(status.teams[0].error, null, 'the other vaults and the team sync on');
+  assert.equal(await cachedSnapshot(d, v.id), Buffer.from(v.epoch2).toString('base64'));
+  const [open] = await d.team.openVaults();
+  assert.equal(open.vault.epoch, 2);
+  assert.deepEqual(open.vault.ids().sort(), [...v.entries].sort());
+
+  // A fresh background (service-worker restart) still refuses: the record is in storage.local.
+  const again = device(server, { keyring: d.keyring, local: d.local, session: d.session });
+  status = await again.team.sync();
+  assert.equal(status.teams[0].vaults[0].error.code, 'vault_rollback');
+  assert.equal(await cachedSnapshot(d, v.id), Buffer.from(v.epoch2).toString('base64'));
+
+  // The same epoch again (a newer version of epoch 2) is accepted and clears the error.
+  server.putVault(v.id, v.epoch2, { [d.memberId]: 'use' }, { version: 10, epoch: 2 });
+  status = await d.team.sync();
+  assert.equal(status.teams[0].vaults[0].error, null);
+  assert.equal(status.teams[0].vaults[0].version, 10);
+});
+
+test('rollback: a removed and re-granted vault cannot come back at an older epoch', async () => {
+  const server = new FakeTeamServer(ORIGIN);
+  const d = await connected(server);
+  const v = rotatedVault('Ops', d.keyring);
+  server.putVault(v.id, v.epoch2, { [d.memberId]: 'use' }, { version: 2, epoch: 2 });
+  await d.team.sync();
+  server.vaults.get(v.id).grants.delete(d.memberId);
+  assert.deepEqual((await d.team.sync()).teams[0].vaults, []);
+  server.putVault(v.id, v.epoch1, { [d.memberId]: 'use' }, { version: 3, epoch: 1 });
+  const status = await d.team.sync();
+  assert.equal(status.teams[0].vaults[0].error.code, 'vault_rollback');
+  assert.deepEqual(await d.team.openVaults(), []);
+});
+
+test('rollback: a cache from before the record existed is its own floor', async () => {
+  const server = new FakeTeamServer(ORIGIN);
+  const d = await connected(server);
+  const v = rotatedVault('Ops', d.keyring);
+  server.putVault(v.id, v.epoch2, { [d.memberId]: 'use' }, { version: 2, epoch: 2 });
+  await d.team.sync();
+  const { teams } = await d.local.get('teams');
+  delete teams[ORIGIN].epochs;
+  await d.local.set({ teams });
+  server.putVault(v.id, v.epoch1, { [d.memberId]: 'use' }, { version: 3, epoch: 1 });
+  const status = await d.team.sync();
+  assert.equal(status.teams[0].vaults[0].error.code, 'vault_rollback');
+  assert.equal(await cachedSnapshot(d, v.id), Buffer.from(v.epoch2).toString('base64'));
+});
+
+test('a snapshot older than the epoch the vault list announced is refused', async () => {
+  const server = new FakeTeamServer(ORIGIN);
+  const d = await connected(server);
+  const v = rotatedVault('Ops', d.keyring);
+  server.putVault(v.id, v.epoch1, { [d.memberId]: 'use' }, { version: 2, epoch: 2 });
+  const status = await d.team.sync();
+  assert.equal(status.teams[0].vaults[0].error.code, 'vault_epoch_mismatch');
+  assert.match(status.teams[0].vaults[0].error.message, new RegExp(`listed vault ${v.id} at key epoch 2 but sent epoch 1`));
+  assert.equal(await cachedSnapshot(d, v.id), undefined);
+  assert.deepEqual(await d.team.openVaults(), []);
+});
+
+test('rollback: revocation and disconnect wipe the highest-seen record; a fresh join starts over', async () => {
+  const server = new FakeTeamServer(ORIGIN);
+  const d = await connected(server);
+  const v = rotatedVault('Ops', d.keyring);
+  server.putVault(v.id, v.epoch2, { [d.memberId]: 'use' }, { version: 2, epoch: 2 });
+  await d.team.sync();
+  assert.deepEqual((await d.local.get('teams')).teams[ORIGIN].epochs, { [v.id]: 2 });
+
+  server.revoke(d.memberId);
+  await d.team.sync();
+  assert.equal((await d.local.get('teams')).teams[ORIGIN].epochs, undefined);
+
+  // Joined again (a new invite): the old epoch is accepted as a first sight.
+  const result = await d.team.connect(server.invite());
+  server.confirm(result.memberId);
+  server.putVault(v.id, v.epoch1, { [result.memberId]: 'use' }, { version: 3, epoch: 1 });
+  let status = await d.team.sync();
+  assert.equal(status.teams[0].vaults[0].error, null);
+  assert.deepEqual((await d.local.get('teams')).teams[ORIGIN].epochs, { [v.id]: 1 });
+
+  await d.team.disconnect(ORIGIN);
+  assert.equal((await d.local.get('teams')).teams[ORIGIN], undefined);
+  status = await d.team.status();
+  assert.deepEqual(status.teams, []);
+});

@@ -450,6 +450,89 @@ fn join_sync_code_audit_queue_and_revocation() {
     home.run(&["team", "status"]).ok();
 }
 
+/// Copies the server's SQLite database (file, WAL and shared memory) from `from` to `to`; the
+/// server is stopped. Files absent in `from` are removed from `to`.
+fn copy_database(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for name in ["tessera.db", "tessera.db-wal", "tessera.db-shm"] {
+        let (src, dst) = (from.join(name), to.join(name));
+        if src.exists() {
+            std::fs::copy(&src, &dst).unwrap();
+        } else if dst.exists() {
+            std::fs::remove_file(&dst).unwrap();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs target/debug/tessera-server: cargo build -p tessera-server && cargo test -p tessera-cli --test team -- --include-ignored"]
+fn a_server_restored_from_a_backup_cannot_roll_a_vault_back() {
+    let mut server = Server::start();
+    let owner = bootstrap(&server);
+    let home = Home::init();
+    let (cli_id, cli_keys) = join(&server, &owner, &home);
+    let mut vault = create_vault(&server, &owner, &cli_id, &cli_keys);
+    let id = vault.id().to_hex();
+    home.run(&["team", "sync"]).ok();
+
+    // The backup, taken at epoch 1.
+    let backup = tempfile::tempdir().unwrap();
+    server.stop();
+    copy_database(server.tmp.path(), backup.path());
+    server.spawn();
+
+    // The owner rotates the vault (epoch 2); the CLI syncs it.
+    vault.rotate(&mut rng()).unwrap();
+    let sealed = vault
+        .seal(
+            &[*owner.kr.public(), cli_keys],
+            Some(owner.recovery.public()),
+            &mut rng(),
+        )
+        .unwrap();
+    server.post(
+        &format!("/api/v1/vaults/{id}/rotate"),
+        Some(&owner.token),
+        json!({"base_version": 1, "snapshot": b64(&sealed.to_bytes())}),
+    );
+    home.run(&["team", "sync"]).ok();
+    let snap = home.dir.join(format!("team/{id}.snapshot"));
+    let index = home.dir.join("team/vaults.json");
+    let (cached, cached_index) = (
+        std::fs::read(&snap).unwrap(),
+        std::fs::read(&index).unwrap(),
+    );
+    assert_eq!(cached, sealed.to_bytes());
+
+    // The server comes back from the backup: it serves the authentic epoch-1 snapshot.
+    server.stop();
+    copy_database(backup.path(), server.tmp.path());
+    server.spawn();
+    let listed = server.get("/api/v1/vaults", &owner.token);
+    assert_eq!(listed["vaults"][0]["epoch"], 1, "{listed}");
+    let run = home.run(&["team", "sync"]);
+    let line = run.fails(1, 0);
+    assert_eq!(
+        line,
+        format!(
+            "tessera: error: the server sent vault {id} at key epoch 1, older than epoch 2 already seen: \
+             refused; the cached copy is kept [vault_rollback]"
+        )
+    );
+    assert_eq!(std::fs::read(&snap).unwrap(), cached, "cache untouched");
+    assert_eq!(std::fs::read(&index).unwrap(), cached_index);
+    // The cached copy (epoch 2) still gives its codes.
+    let run = home.run(&["code", "--at", AT, "team-root"]);
+    run.ok();
+    assert_eq!(run.stdout, format!("{}\n", expected_code()));
+
+    // The record lives with the cache: leaving (like a revocation) wipes both, so a fresh join
+    // starts over.
+    assert!(home.dir.join("team/epochs.json").exists());
+    home.run(&["team", "leave"]).ok();
+    assert!(!home.dir.join("team").exists());
+}
+
 #[test]
 #[ignore = "needs target/debug/tessera-server: cargo build -p tessera-server && cargo test -p tessera-cli --test team -- --include-ignored"]
 fn recover_from_the_server_as_owner() {

@@ -234,7 +234,9 @@ pub struct Synced {
 }
 
 /// Sign in, deliver the queue, fetch every granted vault (unchanged versions are not fetched
-/// again), replace the cache.
+/// again), replace the cache. A snapshot at an older key epoch than one already opened
+/// (`vault_rollback`) or than the list announced (`vault_epoch_mismatch`) ends the sync with that
+/// error and the cache untouched.
 pub fn sync_with(home: &Home, m: &Membership, keyring: &Keyring) -> Result<Synced, CliError> {
     let client = sign_in(home, m, keyring)?;
     flush_queue(home, &client)?;
@@ -246,6 +248,8 @@ pub fn sync_with(home: &Home, m: &Membership, keyring: &Keyring) -> Result<Synce
         .as_array()
         .ok_or_else(|| bad_response(list_path, "no vaults"))?;
     let old = team::cache_index(home).ok().flatten().unwrap_or_default();
+    let mut seen = team::seen_epochs(home, &m.origin)?;
+    seen.adopt_cache(home, keyring, &old);
     let mut fetched: Vec<(CachedVault, Option<Vec<u8>>)> = Vec::with_capacity(items.len());
     for item in items {
         let id = item["vault_id"]
@@ -288,6 +292,8 @@ pub fn sync_with(home: &Home, m: &Membership, keyring: &Keyring) -> Result<Synce
         if sealed.vault_id().to_hex() != id {
             return Err(bad_response(&path, "the snapshot is of another vault"));
         }
+        // Rollback protection: a refusal ends the sync before anything is written.
+        seen.admit(&id, &sealed, info.epoch, keyring)?;
         // The version of the snapshot actually served (it may be newer than the listing).
         let info = CachedVault {
             version: v["version"].as_u64().unwrap_or(version),
@@ -300,6 +306,8 @@ pub fn sync_with(home: &Home, m: &Membership, keyring: &Keyring) -> Result<Synce
     let n = fetched.len();
     {
         let _lock = WriteLock::acquire(home.dir())?;
+        // The record first: a cached snapshot is never newer than it.
+        team::save_seen_epochs(home, &seen)?;
         team::save_cache(home, team::now_ms()?, &fetched)?;
     }
     Ok(Synced { client, vaults: n })

@@ -5,14 +5,22 @@
 //! team.json                    {origin, member_id, fingerprint, label?, joined_ms}
 //! team/vaults.json             {synced_ms, vaults: [{vault_id, epoch, version, role, archived}]}
 //! team/<vault_id>.snapshot     the vault's snapshot as served (FORMAT.md §9), sealed
+//! team/epochs.json             {origin, vaults: {vault_id: highest key epoch opened}}
 //! team/pending-events.jsonl    {"event": b64, "signature": b64} per line, oldest first
 //! ```
 //!
 //! Every file is replaced atomically (`atomic::write`), under the home's write lock when several
 //! are written together. The snapshots are sealed: only this keyring opens them.
+//!
+//! Rollback: a snapshot's key epoch is authenticated (inside the sealed snapshot), the server's
+//! `version` is not. `epochs.json` keeps, per vault of the server this home joined, the highest
+//! epoch opened, also after a grant is removed (a re-grant cannot bring an older epoch back); a
+//! snapshot of a lower epoch is refused (`vault_rollback`) and the cache left as it was. The
+//! record lives in `team/`, so it goes with the cache on leave and revocation.
 
 pub mod http;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -30,6 +38,7 @@ pub const TEAM_FILE: &str = "team.json";
 pub const TEAM_DIR: &str = "team";
 pub const CACHE_INDEX: &str = "vaults.json";
 pub const QUEUE_FILE: &str = "pending-events.jsonl";
+pub const EPOCHS_FILE: &str = "epochs.json";
 const SNAPSHOT_SUFFIX: &str = ".snapshot";
 
 /// This machine's membership of one team server.
@@ -60,6 +69,84 @@ pub struct CachedVault {
     pub archived: bool,
 }
 
+/// The highest key epoch opened per vault of one server (`team/epochs.json`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SeenEpochs {
+    pub origin: String,
+    pub vaults: BTreeMap<String, u32>,
+}
+
+impl SeenEpochs {
+    /// The highest epoch of `vault_id` opened so far (0: none).
+    pub fn highest(&self, vault_id: &str) -> u32 {
+        self.vaults.get(vault_id).copied().unwrap_or(0)
+    }
+
+    /// Raises the record of `vault_id` to `epoch` (never lowers it).
+    fn raise(&mut self, vault_id: &str, epoch: u32) {
+        let e = self.vaults.entry(vault_id.to_owned()).or_insert(0);
+        *e = (*e).max(epoch);
+    }
+
+    /// A cache written before the record existed: the epochs of its snapshots that open with
+    /// `keyring` (opening authenticates the epoch) become the record of vaults not in it yet.
+    pub fn adopt_cache(&mut self, home: &Home, keyring: &Keyring, cache: &CacheIndex) {
+        for v in &cache.vaults {
+            if self.vaults.contains_key(&v.vault_id) {
+                continue;
+            }
+            let opened = fs::read(snapshot_path(home, &v.vault_id))
+                .ok()
+                .and_then(|bytes| SealedVault::from_bytes(&bytes).ok())
+                .filter(|sealed| sealed.vault_id().to_hex() == v.vault_id)
+                .and_then(|sealed| sealed.open(keyring).ok());
+            if let Some(vault) = opened {
+                self.raise(&v.vault_id, vault.epoch());
+            }
+        }
+    }
+
+    /// Admits a snapshot the server sent for `vault_id`, which its vault list announced at
+    /// `listed_epoch`: refused when its epoch is lower than one already opened
+    /// (`vault_rollback`) or than the list's (`vault_epoch_mismatch`; a higher one is a rotation
+    /// between the list and the fetch). The epoch is recorded when the snapshot opens with
+    /// `keyring`, which authenticates it; a refusal needs no such proof, as it changes nothing.
+    pub fn admit(
+        &mut self,
+        vault_id: &str,
+        sealed: &SealedVault,
+        listed_epoch: u32,
+        keyring: &Keyring,
+    ) -> Result<(), CliError> {
+        let epoch = sealed.epoch();
+        let seen = self.highest(vault_id);
+        if epoch < seen {
+            return Err(CliError::team(
+                "vault_rollback",
+                1,
+                format!(
+                    "the server sent vault {vault_id} at key epoch {epoch}, older than epoch \
+                     {seen} already seen: refused; the cached copy is kept"
+                ),
+            ));
+        }
+        if epoch < listed_epoch {
+            return Err(CliError::team(
+                "vault_epoch_mismatch",
+                1,
+                format!(
+                    "the server listed vault {vault_id} at key epoch {listed_epoch} but sent \
+                     epoch {epoch}: refused; the cached copy is kept"
+                ),
+            ));
+        }
+        if let Ok(vault) = sealed.open(keyring) {
+            self.raise(vault_id, vault.epoch());
+        }
+        Ok(())
+    }
+}
+
 /// One audit event waiting for the server.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueuedEvent {
@@ -84,6 +171,10 @@ pub fn team_dir(home: &Home) -> PathBuf {
 
 fn index_path(home: &Home) -> PathBuf {
     team_dir(home).join(CACHE_INDEX)
+}
+
+fn epochs_path(home: &Home) -> PathBuf {
+    team_dir(home).join(EPOCHS_FILE)
 }
 
 pub fn queue_path(home: &Home) -> PathBuf {
@@ -143,6 +234,22 @@ pub fn cache_index(home: &Home) -> Result<Option<CacheIndex>, CliError> {
     read_json(&index_path(home))
 }
 
+/// The highest epochs seen from `origin` (empty when none, or recorded for another server).
+pub fn seen_epochs(home: &Home, origin: &str) -> Result<SeenEpochs, CliError> {
+    Ok(read_json::<SeenEpochs>(&epochs_path(home))?
+        .filter(|s| s.origin == origin)
+        .unwrap_or_else(|| SeenEpochs {
+            origin: origin.to_owned(),
+            vaults: BTreeMap::new(),
+        }))
+}
+
+/// Replaces `team/epochs.json` (the caller holds the write lock).
+pub fn save_seen_epochs(home: &Home, seen: &SeenEpochs) -> Result<(), CliError> {
+    create_team_dir(home)?;
+    write_json(&epochs_path(home), seen)
+}
+
 /// Creates `team/` (0700).
 pub fn create_team_dir(home: &Home) -> Result<(), CliError> {
     let dir = team_dir(home);
@@ -188,7 +295,7 @@ pub fn save_cache(
                 .map_err(|e| CliError::io("cannot remove", &item.path(), e))?;
         }
     }
-    for target in [index_path(home), queue_path(home)] {
+    for target in [index_path(home), queue_path(home), epochs_path(home)] {
         atomic::remove_stale_temps(&target)
             .map_err(|e| CliError::io("cannot clean up temporary files in", &dir, e))?;
     }
@@ -272,4 +379,97 @@ pub fn open_cached(
         }
     }
     Ok((index, vaults))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Test code.
+
+    use super::*;
+
+    const ORIGIN: &str = "https://vault.example.com";
+
+    /// A keyring and one vault sealed to it at epoch 1 and, rotated, at epoch 2.
+    fn rotated() -> (Keyring, String, SealedVault, SealedVault) {
+        let mut rng = crate::rng::os_seeded().unwrap();
+        let me = Keyring::generate(&mut rng);
+        let mut vault = OpenVault::create("Ops", &mut rng);
+        let members = [*me.public()];
+        let epoch1 = vault.seal(&members, None, &mut rng).unwrap();
+        vault.rotate(&mut rng).unwrap();
+        let epoch2 = vault.seal(&members, None, &mut rng).unwrap();
+        assert_eq!((epoch1.epoch(), epoch2.epoch()), (1, 2));
+        (me, vault.id().to_hex(), epoch1, epoch2)
+    }
+
+    #[test]
+    fn an_older_epoch_than_one_opened_is_refused() {
+        let (me, id, epoch1, epoch2) = rotated();
+        let mut seen = SeenEpochs::default();
+        seen.admit(&id, &epoch2, 2, &me).unwrap();
+        assert_eq!(seen.highest(&id), 2);
+
+        let e = seen.admit(&id, &epoch1, 1, &me).unwrap_err();
+        assert_eq!(e.code(), "vault_rollback");
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the server sent vault {id} at key epoch 1, older than epoch 2 already seen: \
+                 refused; the cached copy is kept"
+            )
+        );
+        assert_eq!(seen.highest(&id), 2, "a refusal never lowers the record");
+        // The same epoch again (a later version of it) is fine.
+        seen.admit(&id, &epoch2, 2, &me).unwrap();
+
+        // Below what the vault list announced: refused, nothing recorded.
+        let mut fresh = SeenEpochs::default();
+        assert_eq!(
+            fresh.admit(&id, &epoch1, 2, &me).unwrap_err().code(),
+            "vault_epoch_mismatch"
+        );
+        assert_eq!(fresh.highest(&id), 0);
+        // Above it: a rotation between the list and the fetch, authentic.
+        fresh.admit(&id, &epoch2, 1, &me).unwrap();
+        assert_eq!(fresh.highest(&id), 2);
+
+        // Only an epoch the keyring authenticates (by opening the snapshot) is recorded.
+        let stranger = Keyring::generate(&mut crate::rng::os_seeded().unwrap());
+        let mut theirs = SeenEpochs::default();
+        theirs.admit(&id, &epoch2, 2, &stranger).unwrap();
+        assert_eq!(theirs.highest(&id), 0);
+    }
+
+    #[test]
+    fn the_record_is_per_server_adopts_an_older_cache_and_goes_with_the_cache() {
+        let (me, id, _, epoch2) = rotated();
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::resolve(Some(dir.path().to_path_buf())).unwrap();
+        let info = CachedVault {
+            vault_id: id.clone(),
+            epoch: 2,
+            version: 7,
+            role: "use".into(),
+            archived: false,
+        };
+        // A cache written before `epochs.json` existed.
+        save_cache(&home, 1, &[(info, Some(epoch2.to_bytes()))]).unwrap();
+        let mut seen = seen_epochs(&home, ORIGIN).unwrap();
+        assert_eq!(seen.highest(&id), 0);
+        seen.adopt_cache(&home, &me, &cache_index(&home).unwrap().unwrap());
+        assert_eq!(seen.highest(&id), 2);
+        save_seen_epochs(&home, &seen).unwrap();
+
+        assert_eq!(seen_epochs(&home, ORIGIN).unwrap().highest(&id), 2);
+        let elsewhere = seen_epochs(&home, "https://other.example.com").unwrap();
+        assert_eq!(elsewhere.highest(&id), 0, "the record is of one server");
+        // A later sync keeps the record file beside the snapshots.
+        save_cache(&home, 2, &[]).unwrap();
+        assert_eq!(seen_epochs(&home, ORIGIN).unwrap().highest(&id), 2);
+
+        // Leave and revocation wipe the cache, the record with it.
+        wipe_cache(&home).unwrap();
+        assert_eq!(seen_epochs(&home, ORIGIN).unwrap().highest(&id), 0);
+    }
 }
