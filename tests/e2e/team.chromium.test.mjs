@@ -3,8 +3,10 @@
 // browser of their own), the engineer in the built extension (dist/chrome, loaded unpacked). Set-up
 // with the recovery kit, vault "Client A" with an AWS root entry, invite, fingerprint confirmation,
 // a `use` grant, the extension filling the AWS root sign-in fixture with the right code (checked
-// with the `otpauth` package) and the signed fill in the audit log, revocation (the engineer's
-// cache wiped, the vault at epoch 2, the seed checklist), and `tessera recover` with the kit.
+// with the `otpauth` package) and the signed fill in the audit log, a copy while the server is down
+// (the code from the sealed cache, the signed event queued, sent after the restart), revocation
+// (the engineer's cache wiped, the vault at epoch 2, the seed checklist), and `tessera recover`
+// with the kit.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { parseInviteLink } from '../../extension/shared/team-client.js';
 import { createFixtureServer } from '../fixtures/aws/routes.mjs';
+import { codesBetween } from './support/entries.mjs';
 import { CHROMIUM, distDir, launchChromium, launchChromiumWithExtension, skipReason } from './support/browsers.mjs';
 import { playwrightDriver as d } from './support/flows.mjs';
 import { startServer } from './support/server.mjs';
@@ -34,9 +37,11 @@ import {
   revokeMember,
   rootSignInFill,
   setUpOrganisation,
+  popupCopy,
   signedFill,
   syncUntil,
   teamCache,
+  teamStatus,
   waitForTeamState,
 } from './support/team.mjs';
 
@@ -188,6 +193,88 @@ describe('team scenario in Chromium: console owner, extension engineer', { skip 
     assert.equal(verdict.ok, 'true', verdict.text);
     assert.match(verdict.text, /^Chain intact: \d+ records/);
   });
+
+  test('offline: the popup gives the code from the sealed cache; the copy is queued, then sent once the server is back', async () => {
+    // The server goes away (its data dir stays): the same origin comes back later, whatever
+    // happens here (the steps after this one need it).
+    await server.halt();
+    let restarted = false;
+    const restart = async () => {
+      if (restarted) return;
+      restarted = true;
+      await server.restart();
+    };
+    try {
+      await offlineCopy(restart);
+    } finally {
+      await restart();
+    }
+  });
+
+  /** The body of the offline step; `restart()` brings the server back. */
+  async function offlineCopy(restart) {
+    const offlineFrom = Date.now();
+    await assert.rejects(fetch(`${server.origin}/api/v1/health`), 'the server is down');
+
+    const popup = await engineer.newPage();
+    await popup.goto(`chrome-extension://${extensionId}/popup/popup.html`);
+    const { id, shown, copied } = await popupCopy(d, popup, VAULT_NAME);
+    const copiedBy = Date.now();
+    await popup.close();
+    assert.match(id, /^[0-9a-f]{32}$/);
+    assert.equal(copied, shown, 'the clipboard holds the code the row showed');
+    assert.ok(codesBetween(TEAM_ROOT, offlineFrom - 1000, copiedBy).has(copied), `${copied} is the root entry’s code (otpauth)`);
+
+    // The signed event waits in the queue; nothing is refused.
+    let waiting;
+    for (let i = 0; i < 50; i += 1) {
+      waiting = await teamStatus(options, server.origin);
+      if (waiting.team?.queued > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(waiting.team?.queued, 1, `one queued event: ${JSON.stringify(waiting)}`);
+    assert.deepEqual(waiting.failedEvents, []);
+    // "Sync now" while offline: the vaults stay, the page says what waits and why.
+    await syncUntil(d, options, () => /last sync failed/.test(document.getElementById('team-list').textContent));
+    const line = await options.evaluate(() => document.getElementById('team-list').textContent);
+    assert.match(line, /1 audit events waiting to be sent/);
+    assert.ok(line.includes(VAULT_NAME), line);
+    const offline = await teamStatus(options, server.origin);
+    assert.equal(offline.team.queued, 1, 'still queued after a failed sync');
+    assert.equal(offline.team.error?.status, 0, `a network error: ${JSON.stringify(offline.team.error)}`);
+    assert.equal((await teamCache(options, server.origin)).snapshots.length, 1, 'the sealed cache is kept');
+
+    // Back on the same port and data dir; "Sync now" sends the queue.
+    const backAt = Date.now();
+    await restart();
+    await syncUntil(d, options, () => {
+      const text = document.getElementById('team-list').textContent;
+      return !/waiting to be sent|last sync failed/.test(text);
+    }).catch(async (error) => {
+      const now = await teamStatus(options, server.origin);
+      assert.fail(`the queue was not sent after the restart (${error.message}): ${JSON.stringify(now)}`);
+    });
+    const online = await teamStatus(options, server.origin);
+    assert.equal(online.team.queued, 0, `the queue is empty: ${JSON.stringify(online)}`);
+    assert.equal(online.team.error, null);
+    assert.deepEqual(online.failedEvents, []);
+
+    const { events } = await owner.audit({ action: 'code.copy', vault: vaultId });
+    const copies = events.filter((e) => e.actor === memberId);
+    assert.equal(copies.length, 1, JSON.stringify(events));
+    const [copy] = copies;
+    assert.equal(copy.entry, id);
+    assert.ok(copy.client?.event && copy.client.signature, `a client-signed record: ${JSON.stringify(copy)}`);
+    const detail = JSON.parse(copy.detail);
+    assert.equal(detail.host, '', 'a copy has no page');
+    assert.ok(
+      detail.client_time_ms >= offlineFrom && detail.client_time_ms <= copiedBy,
+      `signed while offline: client time ${detail.client_time_ms} in [${offlineFrom}, ${copiedBy}]`,
+    );
+    assert.ok(copy.time_ms >= backAt, `recorded after the restart: ${copy.time_ms} >= ${backAt}`);
+    const verdict = await owner.auditVerify();
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+  }
 
   test('revocation: the checklist lists the root entry, the vault is at epoch 2, the engineer’s cache is gone', async () => {
     const items = await revokeMember(d, console_, memberId);

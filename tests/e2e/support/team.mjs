@@ -295,6 +295,37 @@ export async function teamCache(page, origin) {
   };
 }
 
+/**
+ * What the background reports of team `origin` (`tessera:team-status`): its line (queued events,
+ * last error) and the events the server refused.
+ */
+export async function teamStatus(page, origin) {
+  const status = await page.evaluate(() =>
+    (globalThis.browser ?? globalThis.chrome).runtime.sendMessage({ type: 'tessera:team-status' }),
+  );
+  return { team: status.teams.find((t) => t.origin === origin) ?? null, failedEvents: status.failedEvents };
+}
+
+/**
+ * In an open popup: waits for the row of `vaultName` to show a code, clicks it (copy) and waits
+ * for "Copied". Returns {id, shown, copied}: the entry id, the code the row showed, the clipboard.
+ */
+export async function popupCopy(d, popup, vaultName) {
+  await front(popup);
+  // The row of the vault with a six-digit code (the popup fetches codes after listing).
+  const found = (name) =>
+    [...document.querySelectorAll('.row[data-id][data-vault]')]
+      .filter((r) => r.querySelector('.entry-vault')?.textContent === name)
+      .map((r) => ({ id: r.dataset.id, shown: (r.querySelector('.code')?.textContent ?? '').slice(0, 6) }))
+      .find((r) => /^\d{6}$/.test(r.shown)) ?? null;
+  await d.waitFor(popup, found, vaultName, 20_000);
+  const { id, shown } = await popup.evaluate(found, vaultName);
+  await popup.click(`.row[data-id="${id}"]`);
+  await d.waitFor(popup, () => /^Copied/.test(document.getElementById('list-status').textContent));
+  const copied = await popup.evaluate(() => navigator.clipboard.readText());
+  return { id, shown, copied };
+}
+
 /** Presses "Sync now" until `predicate(page)` holds (the page's own sync is asynchronous). */
 export async function syncUntil(d, options, predicate, arg, timeoutMs = 20_000) {
   await front(options);
