@@ -128,7 +128,7 @@ async function mfaStepShown(message, sender, host) {
     await saveTabState(tabId, state);
     return make(MSG.SHOW_CHOOSER, { candidates: [] }, BACKGROUND);
   }
-  const vaults = await allVaults();
+  const vaults = await allVaults(vault);
   const ranking = await rank(vaults, state);
   if (ranking.fill) {
     await saveTabState(tabId, state);
@@ -156,7 +156,7 @@ async function candidateChosen(message, sender) {
   if (!vault) return make(MSG.NOTHING_TO_FILL, { reason: NOTHING_REASON.LOCKED }, BACKGROUND);
   if (message.remember && state.accountKey) await remember(state.accountKey, message.id);
   await saveTabState(tabId, state);
-  return fillReply(message.id, tabId, sender.url);
+  return fillReply(message.id, tabId, sender.url, await allVaults(vault));
 }
 
 // ---- matching -----------------------------------------------------------------------------------
@@ -280,8 +280,7 @@ export async function fillActiveTab(id) {
     await ext.tabs.sendMessage(tab.id, make(MSG.RESCAN, {}, BACKGROUND), { frameId: 0 });
     return { requested: true };
   }
-  const vault = await openVault();
-  if (!vault) throw codedError('vault_locked');
+  // Locked: fillReply's allVaults() throws vault_locked.
   const reply = await fillReply(id, tab.id, tab.url);
   await ext.tabs.sendMessage(tab.id, reply, { frameId: 0 });
   return { filled: true };

@@ -47,9 +47,10 @@ export async function syncIfUnlocked() {
 /**
  * Every open vault, personal first: `[{key, name, role, origin, vaultId, vault}]` (key
  * `personal` or `${origin} ${vaultId}`; origin null for the personal vault). Throws `vault_locked`.
+ * `personal`: the personal vault when the caller has just opened it (not opened a second time).
  */
-export async function allVaults() {
-  const personal = await requireVault();
+export async function allVaults(personal) {
+  personal ??= await requireVault();
   const teams = await team.openVaults();
   return [
     { key: PERSONAL, name: personal.name, role: 'manage', origin: null, vaultId: personal.id, vault: personal },

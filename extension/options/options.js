@@ -35,6 +35,8 @@ async function start() {
 /** While a connection waits for the admin's confirmation, sync this often to notice it. */
 const PENDING_POLL_MS = 5000;
 let pendingTimer = null;
+/** The team status last rendered (what a sync is compared with). */
+let shownTeam = null;
 
 function vaultText(v) {
   const role = v.role === 'use' ? 'codes only' : 'manage';
@@ -92,6 +94,7 @@ function teamLine(t) {
 }
 
 function renderTeam(status) {
+  shownTeam = status;
   $('team-list').replaceChildren(...status.teams.map(teamLine));
   $('team-sync').classList.toggle('hidden', !status.teams.some((t) => t.status !== 'revoked'));
   const pending = status.teams.find((t) => t.status === 'pending');
@@ -130,7 +133,7 @@ async function loadTeam() {
 }
 
 async function syncTeam() {
-  const before = await send(MSG.TEAM_STATUS);
+  const before = shownTeam ?? (await send(MSG.TEAM_STATUS));
   const after = await send(MSG.TEAM_SYNC);
   renderTeam(after);
   const changed = JSON.stringify(before.teams.map((t) => [t.status, t.vaults])) !== JSON.stringify(after.teams.map((t) => [t.status, t.vaults]));

@@ -91,8 +91,12 @@ test('options: a revocation notice and refused audit events are shown', async ()
   state.teams = [{ origin: ORIGIN, memberId: 'm1', fingerprint: FINGERPRINT, status: 'revoked', error: null, syncedMs: 1, vaults: [], queued: 0 }];
   state.notices = [{ origin: ORIGIN, text: `Your access to ${ORIGIN} was revoked.`, time: 1 }];
   state.failedEvents = [{ origin: ORIGIN, vaultId: 'v1', entryId: 't1', action: 'copy', host: '', time: 1, error: { code: 'event_too_new', status: 422, message: 'too new' } }];
+  const from = fake.sent.length;
   $('team-sync').click();
   await until(() => $('team-status').dataset.state === 'revoked');
+  // A sync compares with the status already shown: no extra TEAM_STATUS round trip.
+  assert.deepEqual(fake.sent.slice(from).filter((m) => m.type === MSG.TEAM_STATUS), []);
+  assert.ok(fake.sent.slice(from).some((m) => m.type === MSG.TEAM_SYNC));
   assert.equal($('team-status').textContent, `Your access to ${ORIGIN} was revoked.`);
   assert.equal($('team-failed-box').classList.contains('hidden'), false);
   assert.match($('team-failed').textContent, /copy of entry t1.*event_too_new/);
