@@ -73,12 +73,12 @@ test('the invite page explains how to join and makes no request', async () => {
   const server = fakeServer({});
   makeApp(server);
   const root = $('#main');
-  renderInvitePage(root, { hash: '#tsi_token123456', origin: 'https://vault.example.com' });
+  renderInvitePage(root, { token: 'tsi_token123456', origin: 'https://vault.example.com' });
   assert.equal($('#invite-page-link').value, 'https://vault.example.com/invite#tsi_token123456');
   assert.equal($('#invite-page-command').textContent, "tessera team join 'https://vault.example.com/invite#tsi_token123456'");
   assert.match(root.textContent, /Connect to a team server/);
   assert.equal(server.requests.length, 0);
-  renderInvitePage(root, { hash: '', origin: 'https://vault.example.com' });
+  renderInvitePage(root, { token: '', origin: 'https://vault.example.com' });
   assert.ok($('#invite-page-missing'));
 });
 
@@ -138,9 +138,10 @@ test('re-enrolment steps name the principal: IAM CLI commands, root console only
 test('an expired session (401) signs in again with the unlocked keyring and repeats the call once', async () => {
   const { renewSessions } = await load('console/app.js');
   let expired = true;
+  let expireNext = 0;
   const server = fakeServer({
     ...authRoutes(OWNER),
-    'GET /api/v1/org': () => (expired ? [401, { error: { code: 'unauthorized', message: 'The session expired.' } }] : [200, { recovery_public_key: '' }]),
+    'GET /api/v1/org': () => (expired || expireNext-- > 0 ? [401, { error: { code: 'unauthorized', message: 'The session expired.' } }] : [200, { recovery_public_key: '' }]),
   });
   const app = makeApp(server);
   app.keyring = wasm.Keyring.generate();
@@ -158,9 +159,15 @@ test('an expired session (401) signs in again with the unlocked keyring and repe
   expired = true;
   await assert.rejects(app.client.org(), { code: 'unauthorized' });
   assert.equal(challenge(), 2);
+  // Calls that fail together (a page's parallel requests) share one sign-in.
+  expired = false;
+  expireNext = 3;
+  await Promise.all([app.client.org(), app.client.org(), app.client.org()]);
+  assert.equal(challenge(), 3, 'one sign-in for three expired calls');
+  expired = true;
   // Locked: no sign-in attempt.
   app.keyring.free();
   app.keyring = null;
   await assert.rejects(app.client.org(), { code: 'unauthorized' });
-  assert.equal(challenge(), 2);
+  assert.equal(challenge(), 3);
 });

@@ -8,6 +8,7 @@ import QRCode from 'qrcode';
 import { $, b64, click, window, errorText, fakeServer, load, makeApp, type, until, wasm } from './harness.mjs';
 
 const { renderVault, CONFLICT_MESSAGE } = await load('console/vault.js');
+const { renderVaults } = await load('console/vaults.js');
 
 const URI = 'otpauth://totp/Amazon%20Web%20Services:bob@acme?secret=JBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services';
 const URI2 = 'otpauth://totp/Example:carol?secret=KRSXG5CTMVRXEZLU&issuer=Example';
@@ -158,4 +159,40 @@ test('a "use" member sees the entries but cannot add, edit or reveal', async () 
   assert.equal($('#entry-add'), null);
   assert.equal($(`#entry-reveal-${entryId}`), null);
   assert.equal($(`#entry-edit-${entryId}`), null);
+});
+
+test('the vault list fetches and opens its vaults side by side, and says which cannot be opened', async () => {
+  const keyring = wasm.Keyring.generate();
+  const recovery = wasm.createRecoveryKit();
+  const vaults = ['Acme Corp', 'Globex', 'Initech'].map((name) => {
+    const vault = wasm.Vault.create(name);
+    const snapshot = vault.seal([keyring.publicKeys()], recovery.publicKey);
+    const id = vault.id;
+    vault.free();
+    return { id, snapshot };
+  });
+  let inFlight = 0;
+  let most = 0;
+  const routes = {
+    'GET /api/v1/vaults': () => [200, { vaults: [...vaults.map((v) => ({ vault_id: v.id, epoch: 1, version: 1, role: 'manage', archived: false, rotation_required: false })), { vault_id: 'bb'.repeat(16), epoch: 1, version: 1, role: 'use', archived: true, rotation_required: false }] }],
+    [`GET /api/v1/vaults/${'bb'.repeat(16)}`]: () => [404, { error: { code: 'vault_not_found', message: 'gone' } }],
+  };
+  for (const v of vaults) {
+    routes[`GET /api/v1/vaults/${v.id}`] = async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight -= 1;
+      return [200, { vault_id: v.id, epoch: 1, version: 1, role: 'manage', rotation_required: false, snapshot: b64(v.snapshot) }];
+    };
+  }
+  const app = makeApp(fakeServer(routes));
+  app.keyring = keyring;
+  app.me = ME;
+  app.org = { recovery_public_key: b64(recovery.publicKey) };
+  await renderVaults(app);
+  assert.deepEqual(vaults.map((v) => $(`#vault-open-${v.id}`).textContent), ['Acme Corp', 'Globex', 'Initech'], 'in the server\'s order');
+  assert.equal($(`#vault-open-${'bb'.repeat(16)}`).textContent, '(cannot open: vault_not_found)');
+  assert.equal(most, vaults.length, 'every vault requested before the first answer');
+  keyring.free();
 });

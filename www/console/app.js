@@ -51,19 +51,24 @@ function wire(app) {
 
 /**
  * Sessions expire (the server's --session-ttl-secs): while the keyring is unlocked, a 401 on any
- * API call signs in again with it and repeats the call once.
+ * API call signs in again with it and repeats the call once. Calls that fail together (a page's
+ * parallel requests) share one sign-in: the sign-in endpoints are rate-limited.
  */
 export function renewSessions(app) {
   const client = app.client;
   if (client.renewing) return;
   const call = client.call.bind(client);
   client.renewing = true;
+  let renewal = null;
   client.call = async (method, path, body, options) => {
     try {
       return await call(method, path, body, options);
     } catch (error) {
       if (error.status !== 401 || !app.keyring || !app.memberId || path.startsWith('/api/v1/auth/')) throw error;
-      await client.signIn(app.keyring, app.memberId);
+      renewal ??= client.signIn(app.keyring, app.memberId).finally(() => {
+        renewal = null;
+      });
+      await renewal;
       return call(method, path, body, options);
     }
   };

@@ -11,7 +11,7 @@
 // public_keys, label}, the sealed keyring and member id stored exactly like the owner's
 // (keyring-store.js), then the "waiting for confirmation" page (pending.js) with the fingerprint.
 import { newPassphraseFields } from '../pages/strength.js';
-import { b64, parseInviteLink } from '../shared/team-client.js';
+import { b64, inviteLink, parseInviteLink } from '../shared/team-client.js';
 import { busy, clearError, fail, h, showError } from './dom.js';
 import { renderPending } from './pending.js';
 
@@ -36,13 +36,13 @@ const ACCEPT_ERRORS = {
 };
 
 /**
- * Renders the invite page for `{token, origin}` (or `{hash, origin}`). `join` enables "Join in
+ * Renders the invite page for `{token, origin}`. `join` enables "Join in
  * this browser": `{loadWasm() -> wasm, client, store, kdf(wasm) -> {generate}, enterConsole(keyring,
  * memberId), retryMs?}`. Without it only the extension and CLI instructions are shown.
  */
 export function renderInvitePage(root, where, join = null) {
-  const token = where.token ?? (where.hash ?? '').replace(/^#/, '');
-  const link = token ? `${where.origin}/invite#${token}` : '';
+  const { token } = where;
+  const link = token ? inviteLink(where.origin, token) : '';
   const field = h('input', { id: 'invite-page-link', type: 'text', readOnly: true, value: link });
   const copy = h('button', { id: 'invite-page-copy', type: 'button' }, 'Copy link');
   copy.addEventListener('click', () => navigator.clipboard?.writeText(field.value));
@@ -108,7 +108,7 @@ async function joinHere(root, state, join) {
   const { status } = state;
   // The same check the extension makes: a malformed token is refused before any request.
   try {
-    parseInviteLink(`${state.origin}/invite#${state.token}`);
+    parseInviteLink(inviteLink(state.origin, state.token));
   } catch (error) {
     throw fail(error.code ?? 'bad_invite_link', ACCEPT_ERRORS.bad_invite_link);
   }

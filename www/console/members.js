@@ -3,6 +3,7 @@
 import { inviteLink } from '../shared/team-client.js';
 import { busy, fail, h, showError, showNotice, when } from './dom.js';
 import { membersById, rotateVault } from './team.js';
+import { isAdmin } from './access.js';
 
 /** Fingerprints as people read them out: the display form (base32 groups) or hex, any spacing. */
 export function fingerprintMatches(typed, member) {
@@ -14,7 +15,7 @@ export function fingerprintMatches(typed, member) {
 }
 
 export async function renderMembers(app) {
-  const admin = app.me.role === 'owner' || app.me.role === 'admin';
+  const admin = isAdmin(app.me);
   const [{ members }, invites, revocations] = await Promise.all([
     app.client.members(),
     admin ? app.client.invites() : { invites: [] },

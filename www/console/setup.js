@@ -46,7 +46,6 @@ export function renderSetup(app) {
       setupToken: token.value.trim(),
       label: label.value.trim(),
       passphrase: pass.value,
-      back: form,
     });
   });
   app.root.replaceChildren(form);

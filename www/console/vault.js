@@ -10,6 +10,7 @@ import { busy, clearError, download, fail, h, showNotice } from './dom.js';
 import { entryForm, infoValues, toEdit } from './entry-form.js';
 import { openVault, rotateVault } from './team.js';
 import { renderVerdict } from './audit.js';
+import { isAdmin } from './access.js';
 
 export const CONFLICT_MESSAGE = 'Someone else changed this vault; reload to see their change.';
 
@@ -29,7 +30,7 @@ export async function renderVault(app, vaultId, draft = null) {
   };
   app.current = state;
   const manage = state.role === 'manage';
-  const admin = app.me.role === 'owner' || app.me.role === 'admin';
+  const admin = isAdmin(app.me);
 
   const formSlot = h('div', { id: 'entry-form-slot' });
   const conflict = h('div', { id: 'conflict', className: 'conflict', hidden: true });

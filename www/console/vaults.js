@@ -1,33 +1,26 @@
 // The vault list (one vault per client): names are decrypted here, in the browser.
 import { busy, h, showError } from './dom.js';
 import { openVault, recoveryKey } from './team.js';
+import { isAdmin } from './access.js';
 
 export async function renderVaults(app) {
   const { body } = await app.client.vaults();
-  const rows = [];
-  for (const item of body.vaults) {
-    let name;
-    try {
-      const opened = await openVault(app, item.vault_id);
-      name = opened.vault.name;
-      opened.vault.free();
-    } catch (error) {
-      name = `(cannot open: ${error.code ?? 'error'})`;
-    }
+  // The vaults are fetched and opened side by side, not one round trip after another.
+  const names = await Promise.all(body.vaults.map((item) => vaultName(app, item.vault_id)));
+  const rows = body.vaults.map((item, i) => {
+    const name = names[i];
     const open = h('a', { href: `#vault/${item.vault_id}`, id: `vault-open-${item.vault_id}` }, name || '(no name)');
-    rows.push(
-      h(
-        'tr',
-        { id: `vault-row-${item.vault_id}`, 'data-archived': item.archived ? 'true' : 'false' },
-        h('td', {}, open),
-        h('td', {}, String(item.epoch)),
-        h('td', {}, String(item.version)),
-        h('td', {}, item.role),
-        h('td', {}, item.archived ? 'archived' : ''),
-        h('td', {}, item.rotation_required ? 'rotation required' : ''),
-      ),
+    return h(
+      'tr',
+      { id: `vault-row-${item.vault_id}`, 'data-archived': item.archived ? 'true' : 'false' },
+      h('td', {}, open),
+      h('td', {}, String(item.epoch)),
+      h('td', {}, String(item.version)),
+      h('td', {}, item.role),
+      h('td', {}, item.archived ? 'archived' : ''),
+      h('td', {}, item.rotation_required ? 'rotation required' : ''),
     );
-  }
+  });
   const name = h('input', { id: 'vault-new-name', type: 'text', placeholder: 'Client name', required: true });
   const create = h('button', { id: 'vault-create', type: 'submit', className: 'primary' }, 'Create vault');
   const form = h('form', { id: 'vault-new', className: 'row' }, name, create);
@@ -40,7 +33,7 @@ export async function renderVaults(app) {
       await app.navigate(`#vault/${id}`);
     });
   });
-  const admin = app.me.role === 'owner' || app.me.role === 'admin';
+  const admin = isAdmin(app.me);
   app.root.replaceChildren(
     h('h1', {}, 'Vaults'),
     rows.length
@@ -49,6 +42,18 @@ export async function renderVaults(app) {
     admin ? h('h2', {}, 'New vault') : null,
     admin ? form : null,
   );
+}
+
+/** The decrypted name of a vault, or why it cannot be opened. */
+async function vaultName(app, vaultId) {
+  try {
+    const opened = await openVault(app, vaultId);
+    const { name } = opened.vault;
+    opened.vault.free();
+    return name;
+  } catch (error) {
+    return `(cannot open: ${error.code ?? 'error'})`;
+  }
 }
 
 /** Vault.create -> createBody (me as manager + the recovery key) -> POST. Returns the vault id. */
