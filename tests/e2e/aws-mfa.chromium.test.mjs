@@ -8,10 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
-import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
-import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
+import { asIntercepted, createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { CHROMIUM, distDir, launchChromiumWithExtension, skipReason } from './support/browsers.mjs';
 import { ENTRIES, PASSPHRASE, QR_ENTRY, codeAt, codesBetween } from './support/entries.mjs';
 import { blankPng, qrPng } from './support/images.mjs';
 import {
@@ -31,23 +29,6 @@ import {
 
 const EXTENSION = distDir('chrome');
 const skip = skipReason('Chromium', CHROMIUM, 'chrome');
-
-/**
- * Chromium 156 with Playwright 1.65 fails a navigation whose intercepted response is a redirect
- * (route.fulfill with 3xx gives net::ERR_NAME_NOT_RESOLVED), so the fixture's 302 becomes a page
- * that replaces its location at once. The DOM tests follow the real 302.
- */
-function asFulfilled(response) {
-  if (response.status >= 300 && response.status < 400) {
-    const target = JSON.stringify(response.headers.location).replaceAll('<', '\\u003c');
-    return {
-      status: 200,
-      headers: { 'content-type': 'text/html' },
-      body: `<!doctype html><script>location.replace(${target})</script>`,
-    };
-  }
-  return { status: response.status, headers: response.headers, body: response.body };
-}
 
 /** Every node under a node, through CDP (which sees into closed shadow roots). */
 function* walk(node) {
@@ -117,29 +98,14 @@ describe('Tessera in Chromium', { skip }, () => {
 
   /** Chromium with the extension, on `profileDir`; answers every web request from `server`. */
   async function launch() {
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        `--disable-extensions-except=${EXTENSION}`,
-        `--load-extension=${EXTENSION}`,
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // http://signin... must stay http for the http test.
-        '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
-      ],
-    });
-    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-    extensionId = new URL(worker.url()).host;
+    ({ context, extensionId } = await launchChromiumWithExtension(profileDir, EXTENSION, {
+      // http://signin... must stay http for the http test.
+      args: ['--disable-quic', '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable'],
+    }));
     // Every web request is answered here: nothing reaches the network.
     await context.route(/^https?:\/\//, async (route) => {
       const request = route.request();
-      await route.fulfill(asFulfilled(server.handle(request.url(), request.method(), request.postData())));
+      await route.fulfill(asIntercepted(server.handle(request.url(), request.method(), request.postData())));
     });
   }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { asIntercepted, createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
 import { FIREFOX, distDir, hrefOf, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
 import { ENTRIES, PASSPHRASE, codesBetween } from './support/entries.mjs';
 import {
@@ -22,19 +22,6 @@ import {
 
 const EXTENSION = distDir('firefox');
 const skip = skipReason('Firefox', FIREFOX, 'firefox');
-
-/** As in the Chromium test: a fixture's 302 becomes a page that replaces its location. */
-function asResponse(response) {
-  if (response.status >= 300 && response.status < 400) {
-    const target = JSON.stringify(response.headers.location).replaceAll('<', '\\u003c');
-    return {
-      status: 200,
-      contentType: 'text/html',
-      body: `<!doctype html><script>location.replace(${target})</script>`,
-    };
-  }
-  return { status: response.status, headers: response.headers, body: response.body };
-}
 
 /**
  * A tab the extension navigates to a moz-extension:// page makes Firefox's BiDi agent log
@@ -57,7 +44,7 @@ describe('Tessera in Firefox', { skip }, () => {
       if (!/^https?:/.test(request.url())) return request.continue();
       // Over BiDi, postData() throws UnsupportedOperation; fetchPostData() reads the body.
       const body = request.method() === 'POST' ? ((await request.fetchPostData()) ?? null) : null;
-      return request.respond(asResponse(server.handle(request.url(), request.method(), body)));
+      return request.respond(asIntercepted(server.handle(request.url(), request.method(), body)));
     });
     return page;
   }

@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
-import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
+import { CHROMIUM, distDir, launchChromiumWithExtension, skipReason } from './support/browsers.mjs';
 import { PASSPHRASE, codeAt, codesBetween } from './support/entries.mjs';
 import { playwrightDriver as d } from './support/flows.mjs';
 
@@ -80,22 +78,7 @@ describe('Tessera in Chromium: importing the CLI vault home', { skip }, () => {
     assert.match(listed, /111122223333/, `the CLI lists the account: ${listed}`);
 
     profileDir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        `--disable-extensions-except=${EXTENSION}`,
-        `--load-extension=${EXTENSION}`,
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-    extensionId = new URL(worker.url()).host;
+    ({ context, extensionId } = await launchChromiumWithExtension(profileDir, EXTENSION));
     await context.route(/^https?:\/\//, (route) => route.abort());
   });
 

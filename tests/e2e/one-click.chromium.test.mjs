@@ -13,24 +13,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
-import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
-import { createFixtureServer } from '../fixtures/aws/routes.mjs';
+import { CHROMIUM, distDir, launchPuppeteerChromiumWithExtension, skipReason } from './support/browsers.mjs';
+import { asIntercepted, createFixtureServer } from '../fixtures/aws/routes.mjs';
 import { IMPORT_TEXT, PASSPHRASE } from './support/entries.mjs';
 import { editInOptions, filledCode, legacyIam, puppeteerDriver as d } from './support/flows.mjs';
 
 const EXTENSION = distDir('chrome');
 const skip = skipReason('Chromium', CHROMIUM, 'chrome');
-
-/** The fixture's 302 as a page that replaces its location (as the other browser tests do). */
-function asResponse(response) {
-  if (response.status >= 300 && response.status < 400) {
-    const target = JSON.stringify(response.headers.location).replaceAll('<', '\\u003c');
-    return { status: 200, contentType: 'text/html', body: `<!doctype html><script>location.replace(${target})</script>` };
-  }
-  return { status: response.status, headers: response.headers, body: response.body };
-}
 
 /** The user empties the MFA field (as select-all and Delete would: the page's model sees it). */
 const clearMfaField = (page) =>
@@ -59,18 +48,9 @@ describe('Tessera in Chromium: one click (toolbar, popup Fill)', { skip }, () =>
   let server = createFixtureServer({ ui: 'legacy-iam' });
 
   before(async () => {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      pipe: true,
-      enableExtensions: [EXTENSION],
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const optionsTarget = await browser.waitForTarget((t) => t.url().endsWith('/options/options.html'), { timeout: 15_000 });
-    extension = [...(await browser.extensions()).values()].find((e) => e.name === 'Tessera');
-    assert.ok(extension, 'the extension is installed');
+    let options;
+    ({ browser, extension, options } = await launchPuppeteerChromiumWithExtension(EXTENSION));
     // First run: create the vault in the options page the extension opened, import, edit.
-    const options = await optionsTarget.asPage();
     await d.visible(options, '#create-passphrase');
     await options.type('#create-passphrase', PASSPHRASE);
     await options.type('#create-confirm', PASSPHRASE);
@@ -96,7 +76,7 @@ describe('Tessera in Chromium: one click (toolbar, popup Fill)', { skip }, () =>
     await page.setRequestInterception(true);
     page.on('request', (request) => {
       if (!/^https?:/.test(request.url())) return request.continue();
-      return request.respond(asResponse(server.handle(request.url(), request.method(), request.postData() ?? null)));
+      return request.respond(asIntercepted(server.handle(request.url(), request.method(), request.postData() ?? null)));
     });
     return page;
   }
@@ -123,11 +103,18 @@ describe('Tessera in Chromium: one click (toolbar, popup Fill)', { skip }, () =>
     return popup;
   }
 
-  const fills = (page) =>
-    page.evaluate(async () => {
+  /** How many fills the use log holds, asked from an extension tab of its own (so it can be
+   * asked before a toolbar click, and leaves no popup open). */
+  async function fills() {
+    const page = await browser.newPage();
+    await page.goto(`chrome-extension://${extension.id}/options/options.html`);
+    const count = await page.evaluate(async () => {
       const { log } = await chrome.runtime.sendMessage({ type: 'tessera:use-log-get' });
       return log.filter((use) => use.action === 'fill').length;
     });
+    await page.close();
+    return count;
+  }
 
   test('the toolbar button fills the right entry’s code into the AWS tab it was clicked on', async () => {
     const page = await emptiedMfaStep('alice');
@@ -186,9 +173,12 @@ describe('Tessera in Chromium: one click (toolbar, popup Fill)', { skip }, () =>
     server = createFixtureServer({ ui: 'legacy-iam', anyUrl: true });
     const other = await webPage();
     await other.goto('https://signin.aws.amazon.com.example.net/oauth?account=123456789012');
-    await d.visible(other, '#username');
+    await other.type('#username', 'alice');
+    await other.type('#password', 'hunter2');
+    await other.click('#signin_button');
+    await d.waitFor(other, () => window.__fixture.step === 'mfa'); // an MFA field a fill would reach
+    const before = await fills();
     const popup = await toolbarClick(other);
-    const before = await fills(popup);
     assert.equal(await popup.$eval('#fillbar', (bar) => bar.classList.contains('hidden')), true, 'no Fill button');
     // Shift+Enter on a row does not fill either (it copies).
     await popup.focus('#search');
@@ -203,15 +193,15 @@ describe('Tessera in Chromium: one click (toolbar, popup Fill)', { skip }, () =>
     await sleep(1500);
     assert.equal(await aws.evaluate(() => window.__fixture.mfa), '', 'the AWS tab in the background');
     assert.equal(await other.evaluate(() => window.__fixture.mfa), '', 'the lookalike page');
-    assert.equal(await other.evaluate(() => document.querySelector('#mfacode')?.value ?? ''), '');
+    assert.equal(await other.evaluate(() => document.querySelector('#mfacode').value), '');
     const again = await toolbarClick(other);
-    assert.equal(await fills(again), before, 'no fill was logged');
     // And asked directly, the background refuses: the active tab is not a sign-in page.
     const reply = await again.evaluate(() =>
       chrome.runtime.sendMessage({ type: 'tessera:fill-active-tab' }).catch((e) => String(e)),
     );
     assert.match(JSON.stringify(reply), /not-sign-in|not an AWS sign-in page/);
     await again.close().catch(() => {});
+    assert.equal(await fills(), before, 'no fill was logged');
     await other.close();
     await aws.close();
   });

@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
-import { CHROMIUM, distDir, skipReason } from './support/browsers.mjs';
+import { CHROMIUM, distDir, launchPuppeteerChromiumWithExtension, skipReason } from './support/browsers.mjs';
 import { PASSPHRASE, QR_ENTRY, codeAt } from './support/entries.mjs';
 import { puppeteerDriver as d } from './support/flows.mjs';
 import { qrPng } from './support/images.mjs';
@@ -23,18 +21,9 @@ describe('Tessera in Chromium: QR code from the current tab', { skip }, () => {
   let extension;
 
   before(async () => {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      pipe: true,
-      enableExtensions: [EXTENSION],
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const optionsTarget = await browser.waitForTarget((t) => t.url().endsWith('/options/options.html'), { timeout: 15_000 });
-    extension = [...(await browser.extensions()).values()].find((e) => e.name === 'Tessera');
-    assert.ok(extension, 'the extension is installed');
+    let options;
+    ({ browser, extension, options } = await launchPuppeteerChromiumWithExtension(EXTENSION));
     // First run: create the vault in the options page the extension opened.
-    const options = await optionsTarget.asPage();
     await d.visible(options, '#create-passphrase');
     await options.type('#create-passphrase', PASSPHRASE);
     await options.type('#create-confirm', PASSPHRASE);

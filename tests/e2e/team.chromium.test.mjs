@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { parseInviteLink } from '../../extension/shared/team-client.js';
-import { createFixtureServer } from '../fixtures/aws/routes.mjs';
+import { asIntercepted, createFixtureServer } from '../fixtures/aws/routes.mjs';
 import { codesBetween } from './support/entries.mjs';
 import { CHROMIUM, distDir, launchChromium, launchChromiumWithExtension, skipReason } from './support/browsers.mjs';
 import { playwrightDriver as d } from './support/flows.mjs';
@@ -50,15 +50,6 @@ const skip = skipReason('Chromium', CHROMIUM, 'chrome', { server: true });
 
 const ARGS = ['--disable-quic'];
 
-/** As in aws-mfa.chromium: a fixture's 302 becomes a page that replaces its location. */
-function asFulfilled(response) {
-  if (response.status >= 300 && response.status < 400) {
-    const target = JSON.stringify(response.headers.location).replaceAll('<', '\\u003c');
-    return { status: 200, headers: { 'content-type': 'text/html' }, body: `<!doctype html><script>location.replace(${target})</script>` };
-  }
-  return { status: response.status, headers: response.headers, body: response.body };
-}
-
 describe('team scenario in Chromium: console owner, extension engineer', { skip }, () => {
   let server;
   let ownerBrowser;
@@ -87,7 +78,7 @@ describe('team scenario in Chromium: console owner, extension engineer', { skip 
     const aws = createFixtureServer({ ui: 'legacy-root' });
     await engineer.route(AWS_HOSTS, async (route) => {
       const request = route.request();
-      await route.fulfill(asFulfilled(aws.handle(request.url(), request.method(), request.postData())));
+      await route.fulfill(asIntercepted(aws.handle(request.url(), request.method(), request.postData())));
     });
     const firstRun = `chrome-extension://${extensionId}/options/options.html`;
     for (let i = 0; i < 100 && !options; i += 1) {

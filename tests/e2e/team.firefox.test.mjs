@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { createFixtureServer } from '../fixtures/aws/routes.mjs';
+import { asIntercepted, createFixtureServer } from '../fixtures/aws/routes.mjs';
 import { FIREFOX, distDir, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
 import { puppeteerDriver as d } from './support/flows.mjs';
 import { startServer } from './support/server.mjs';
@@ -33,15 +33,6 @@ import {
 
 const EXTENSION = distDir('firefox');
 const skip = skipReason('Firefox', FIREFOX, 'firefox', { server: true });
-
-/** As in aws-mfa.firefox: a fixture's 302 becomes a page that replaces its location. */
-function asResponse(response) {
-  if (response.status >= 300 && response.status < 400) {
-    const target = JSON.stringify(response.headers.location).replaceAll('<', '\\u003c');
-    return { status: 200, contentType: 'text/html', body: `<!doctype html><script>location.replace(${target})</script>` };
-  }
-  return { status: response.status, headers: response.headers, body: response.body };
-}
 
 describe('team scenario in Firefox: console owner, extension engineer', { skip }, () => {
   let server;
@@ -107,7 +98,7 @@ describe('team scenario in Firefox: console owner, extension engineer', { skip }
       if (!AWS_HOSTS.test(request.url())) return request.continue();
       // Over BiDi, postData() throws UnsupportedOperation; fetchPostData() reads the body.
       const body = request.method() === 'POST' ? ((await request.fetchPostData()) ?? null) : null;
-      return request.respond(asResponse(aws.handle(request.url(), request.method(), body)));
+      return request.respond(asIntercepted(aws.handle(request.url(), request.method(), body)));
     });
     await rootSignInFill(d, page);
     await page.close();

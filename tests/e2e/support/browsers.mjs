@@ -75,6 +75,25 @@ export async function launchChromiumWithExtension(profileDir, extensionDir, { ar
   return { context, extensionId: new URL(worker.url()).host };
 }
 
+/**
+ * Headless Chromium with the built extension in `extensionDir` (dist/chrome) through
+ * puppeteer-core, for tests that need `page.triggerExtensionAction` (a real toolbar click).
+ * Resolves `{browser, extension, options}`: the extension and the options page it opens on
+ * first run.
+ */
+export async function launchPuppeteerChromiumWithExtension(extensionDir) {
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, pipe: true, enableExtensions: [extensionDir], args: CHROMIUM_ARGS });
+  try {
+    const optionsTarget = await browser.waitForTarget((t) => t.url().endsWith('/options/options.html'), { timeout: 15_000 });
+    const extension = [...(await browser.extensions()).values()].find((e) => e.name === 'Tessera');
+    assert.ok(extension, 'the extension is installed');
+    return { browser, extension, options: await optionsTarget.asPage() };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
+
 /** A page's location as its document says (page.url() can lag for extension-opened tabs). */
 export const hrefOf = (page) => page.evaluate(() => location.href).catch(() => '');
 
