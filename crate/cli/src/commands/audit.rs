@@ -76,9 +76,7 @@ pub fn verify(file: &Path, head: Option<&str>) -> Result<(), CliError> {
 }
 
 fn parse_head(s: &str) -> Result<AuditHash, CliError> {
-    data_encoding::HEXLOWER_PERMISSIVE
-        .decode(s.as_bytes())
-        .ok()
+    tessera_core::codec::hex_decode(s.to_ascii_lowercase().as_bytes())
         .and_then(|v| AuditHash::try_from(v).ok())
         .ok_or_else(|| {
             CliError::Usage(format!(
@@ -89,7 +87,7 @@ fn parse_head(s: &str) -> Result<AuditHash, CliError> {
 }
 
 fn hex(b: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(b)
+    tessera_core::codec::hex_encode(b)
 }
 
 fn read_input(file: &Path) -> Result<(String, String), CliError> {

@@ -212,9 +212,8 @@ pub fn parse_export(bytes: &[u8]) -> Result<Export, CliError> {
                 format!("vault {id} in the export: {what}"),
             )
         };
-        let raw = data_encoding::BASE64
-            .decode(v.snapshot.as_bytes())
-            .map_err(|_| damaged("the snapshot is not base64".into()))?;
+        let raw = tessera_core::codec::base64_decode(v.snapshot.as_bytes(), true)
+            .ok_or_else(|| damaged("the snapshot is not base64".into()))?;
         let sealed = SealedVault::from_bytes(&raw)
             .map_err(|e| damaged(format!("the snapshot is damaged: {e} ({})", e.code())))?;
         if !sealed.vault_id().to_hex().eq_ignore_ascii_case(&v.vault_id)
@@ -246,11 +245,10 @@ pub fn check_fingerprint(key: &RecoveryKey, export: &Export) -> Result<(), CliEr
     if mine.to_hex().eq_ignore_ascii_case(expected.trim()) {
         return Ok(());
     }
-    let theirs = data_encoding::HEXLOWER_PERMISSIVE
-        .decode(expected.trim().as_bytes())
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .map_or_else(|| "unreadable".to_owned(), |b| Fingerprint(b).to_display());
+    let theirs =
+        tessera_core::team::hex_array(&expected.trim().to_ascii_lowercase(), "fingerprint")
+            .ok()
+            .map_or_else(|| "unreadable".to_owned(), |b| Fingerprint(b).to_display());
     Err(CliError::recover(
         "recovery_fingerprint_mismatch",
         2,

@@ -7,7 +7,6 @@
 //! knows, session) and signs out at the end, so no session token is ever stored on disk.
 
 use serde_json::{Value, json};
-use tessera_core::audit::{CLIENT_EVENT_NONCE_LEN, ClientAction, ClientEvent};
 use tessera_core::keyring::Keyring;
 use tessera_core::vault::{EntryId, SealedVault, VaultId};
 
@@ -59,7 +58,7 @@ pub fn join(home: &Home, link: &str, label: Option<&str>) -> Result<(), CliError
     let keyring = store.keyring();
     let mut body = json!({
         "token": token.as_str(),
-        "public_keys": data_encoding::BASE64.encode(&keyring.public().to_bytes()),
+        "public_keys": tessera_core::team::b64(&keyring.public().to_bytes()),
     });
     if let Some(l) = label {
         body["label"] = Value::String(l.to_owned());
@@ -111,10 +110,8 @@ pub fn status(home: &Home) -> Result<(), CliError> {
     };
     out::line(&format!("server       {}", m.origin))?;
     out::line(&format!("member       {}", m.member_id))?;
-    let fp = data_encoding::HEXLOWER_PERMISSIVE
-        .decode(m.fingerprint.as_bytes())
+    let fp = tessera_core::team::hex_array(&m.fingerprint.to_ascii_lowercase(), "fingerprint")
         .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .map_or_else(
             || m.fingerprint.clone(),
             |b| tessera_core::keyring::Fingerprint(b).to_display(),
@@ -285,7 +282,7 @@ pub fn sync_with(home: &Home, m: &Membership, keyring: &Keyring) -> Result<Synce
             .or_else(|e| Err(revoked_wipes(home, e)?))?;
         let bytes = v["snapshot"]
             .as_str()
-            .and_then(|s| data_encoding::BASE64.decode(s.as_bytes()).ok())
+            .and_then(|s| tessera_core::codec::base64_decode(s.as_bytes(), true))
             .ok_or_else(|| bad_response(&path, "no snapshot"))?;
         let sealed = SealedVault::from_bytes(&bytes)
             .map_err(|e| bad_response(&path, &format!("damaged snapshot ({})", e.code())))?;
@@ -402,28 +399,26 @@ pub fn fetch_export(home: &Home, url: &str) -> Result<Vec<u8>, CliError> {
     client.call_raw("GET", "/api/v1/export", None)
 }
 
-/// The signed `Reveal` event of one team code, as the body of POST /api/v1/audit/events.
+/// The signed `Reveal` event of one team code, as the body of POST /api/v1/audit/events
+/// (`team::sign_event`, as the web clients sign theirs).
 fn reveal_event(
     keyring: &Keyring,
     vault_id: VaultId,
     entry_id: EntryId,
 ) -> Result<QueuedEvent, CliError> {
-    let mut nonce = [0u8; CLIENT_EVENT_NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|_| CliError::Random)?;
-    let event = ClientEvent {
-        action: ClientAction::Reveal,
-        vault_id,
-        entry_id,
-        time_ms: team::now_ms()?,
-        nonce,
-        host: String::new(),
-    };
-    let (bytes, sig) = event
-        .sign(keyring)
-        .map_err(|_| CliError::Internal("client event does not encode"))?;
+    let body = tessera_core::team::sign_event(
+        keyring,
+        "reveal",
+        &vault_id.to_hex(),
+        &entry_id.to_hex(),
+        team::now_ms()?,
+        "",
+        &mut crate::rng::os_seeded()?,
+    )
+    .map_err(|_| CliError::Internal("client event does not encode"))?;
     Ok(QueuedEvent {
-        event: data_encoding::BASE64.encode(&bytes),
-        signature: data_encoding::BASE64.encode(&sig),
+        event: body.event,
+        signature: body.signature,
     })
 }
 

@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tessera_core::keyring::{Keyring, SignatureContext};
-use tessera_core::sync::{CHALLENGE_ID_LEN, CHALLENGE_NONCE_LEN, sign_in_message};
+use tessera_core::keyring::Keyring;
+use tessera_core::team;
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
@@ -115,11 +115,20 @@ pub fn parse_invite_link(link: &str) -> Result<(String, Zeroizing<String>), CliE
 }
 
 /// A connection to one team server, signed in or not.
-#[derive(Debug)]
 pub struct Client {
     origin: String,
     agent: ureq::Agent,
     token: Option<Zeroizing<String>>,
+}
+
+/// Never shows the session token (`Synced` and errors may be Debug-printed).
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("origin", &self.origin)
+            .field("signed_in", &self.token.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a call returns: the status and the raw body.
@@ -132,7 +141,7 @@ impl Client {
     pub fn new(origin: &str) -> Self {
         let host = origin.split_once("://").map_or("", |(_, h)| h);
         let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        let loopback = is_loopback(host) || host == "[::1]" || origin.contains("[::1]");
+        let loopback = is_loopback(host) || origin.contains("[::1]");
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -243,33 +252,24 @@ impl Client {
         serde_json::from_slice(&raw).map_err(|_| bad_response(path, "not JSON"))
     }
 
-    /// Challenge, signature over `sync::sign_in_message` with the origin this client knows (not
-    /// the one the server names), session.
+    /// Challenge, signature (`team::sign_challenge`, over `sync::sign_in_message`) with the
+    /// origin this client knows (not the one the server names), session.
     pub fn sign_in(&mut self, keyring: &Keyring, member_id: &str) -> Result<(), CliError> {
         let c = self.call(
             "POST",
             "/api/v1/auth/challenge",
             Some(&json!({ "member_id": member_id })),
         )?;
-        let id: [u8; CHALLENGE_ID_LEN] = c["challenge_id"]
-            .as_str()
-            .and_then(|h| data_encoding::HEXLOWER_PERMISSIVE.decode(h.as_bytes()).ok())
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad_response("/api/v1/auth/challenge", "bad challenge_id"))?;
-        let nonce: [u8; CHALLENGE_NONCE_LEN] = c["nonce"]
-            .as_str()
-            .and_then(|n| data_encoding::BASE64.decode(n.as_bytes()).ok())
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad_response("/api/v1/auth/challenge", "bad nonce"))?;
-        let message = sign_in_message(&self.origin, &id, &nonce);
-        let signature = keyring.sign(SignatureContext::AuthChallenge, &message);
+        let (Some(challenge_id), Some(nonce)) = (c["challenge_id"].as_str(), c["nonce"].as_str())
+        else {
+            return Err(bad_response("/api/v1/auth/challenge", "no challenge"));
+        };
+        let signature = team::sign_challenge(keyring, &self.origin, challenge_id, nonce)
+            .map_err(|_| bad_response("/api/v1/auth/challenge", "bad challenge_id or nonce"))?;
         let s = self.call(
             "POST",
             "/api/v1/auth/session",
-            Some(&json!({
-                "challenge_id": data_encoding::HEXLOWER.encode(&id),
-                "signature": data_encoding::BASE64.encode(&signature),
-            })),
+            Some(&json!({ "challenge_id": challenge_id, "signature": signature })),
         )?;
         let token = s["token"]
             .as_str()
@@ -304,6 +304,15 @@ pub fn bad_response(path: &str, what: &str) -> CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_session_token() {
+        let mut c = Client::new("http://127.0.0.1:8787");
+        c.token = Some(Zeroizing::new("s3ss10n-t0ken".to_owned()));
+        let d = format!("{c:?}");
+        assert!(!d.contains("s3ss10n-t0ken"), "{d}");
+        assert!(d.contains("signed_in: true"), "{d}");
+    }
 
     #[test]
     fn origins_follow_the_web_clients_rules() {
