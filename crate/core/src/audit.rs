@@ -401,47 +401,18 @@ pub fn verify_chain(
     records: &[AuditRecord],
     scope: ChainScope,
 ) -> Result<ChainSummary, AuditError> {
+    verify_chain_at(records, scope).map_err(|(_, e)| e)
+}
+
+/// [`verify_chain`], naming on error the index of the record at fault (every record before it
+/// passed): an error's `seq` alone may be shared by an inserted or reordered record.
+pub fn verify_chain_at(
+    records: &[AuditRecord],
+    scope: ChainScope,
+) -> Result<ChainSummary, (usize, AuditError)> {
     let mut prev: Option<&AuditRecord> = None;
-    for r in records {
-        if r.compute_hash()? != r.hash {
-            return Err(AuditError::HashMismatch { seq: r.seq });
-        }
-        match scope {
-            ChainScope::Log => {
-                let expected_prev = match prev {
-                    Some(p) => {
-                        if p.seq.checked_add(1) != Some(r.seq) {
-                            return Err(AuditError::BadSequence { seq: r.seq });
-                        }
-                        Some(p.hash)
-                    }
-                    None if r.seq == 1 => Some(GENESIS_HASH),
-                    None if r.seq == 0 => return Err(AuditError::BadSequence { seq: r.seq }),
-                    None => None,
-                };
-                if expected_prev.is_some_and(|h| h != r.prev_hash) {
-                    return Err(AuditError::BrokenLink { seq: r.seq });
-                }
-            }
-            ChainScope::Vault(v) => {
-                if r.vault_id != Some(v) {
-                    return Err(AuditError::WrongVault { seq: r.seq });
-                }
-                let expected_prev = match prev {
-                    Some(p) => {
-                        if p.seq >= r.seq {
-                            return Err(AuditError::BadSequence { seq: r.seq });
-                        }
-                        p.hash
-                    }
-                    None => GENESIS_HASH,
-                };
-                if r.vault_prev_hash != expected_prev {
-                    return Err(AuditError::BrokenLink { seq: r.seq });
-                }
-            }
-        }
-        r.check_client()?;
+    for (i, r) in records.iter().enumerate() {
+        check_record(r, prev, scope).map_err(|e| (i, e))?;
         prev = Some(r);
     }
     Ok(ChainSummary {
@@ -449,6 +420,54 @@ pub fn verify_chain(
         head: prev.map_or(GENESIS_HASH, |p| p.hash),
         last_seq: prev.map_or(0, |p| p.seq),
     })
+}
+
+/// One step of [`verify_chain_at`]: `r` after `prev` (`None` for the first record).
+fn check_record(
+    r: &AuditRecord,
+    prev: Option<&AuditRecord>,
+    scope: ChainScope,
+) -> Result<(), AuditError> {
+    if r.compute_hash()? != r.hash {
+        return Err(AuditError::HashMismatch { seq: r.seq });
+    }
+    match scope {
+        ChainScope::Log => {
+            let expected_prev = match prev {
+                Some(p) => {
+                    if p.seq.checked_add(1) != Some(r.seq) {
+                        return Err(AuditError::BadSequence { seq: r.seq });
+                    }
+                    Some(p.hash)
+                }
+                None if r.seq == 1 => Some(GENESIS_HASH),
+                None if r.seq == 0 => return Err(AuditError::BadSequence { seq: r.seq }),
+                None => None,
+            };
+            if expected_prev.is_some_and(|h| h != r.prev_hash) {
+                return Err(AuditError::BrokenLink { seq: r.seq });
+            }
+        }
+        ChainScope::Vault(v) => {
+            if r.vault_id != Some(v) {
+                return Err(AuditError::WrongVault { seq: r.seq });
+            }
+            let expected_prev = match prev {
+                Some(p) => {
+                    if p.seq >= r.seq {
+                        return Err(AuditError::BadSequence { seq: r.seq });
+                    }
+                    p.hash
+                }
+                None => GENESIS_HASH,
+            };
+            if r.vault_prev_hash != expected_prev {
+                return Err(AuditError::BrokenLink { seq: r.seq });
+            }
+        }
+    }
+    r.check_client()?;
+    Ok(())
 }
 
 /// The JSON Lines export form of a record: ids and hashes in lower-case hex, client bytes in
@@ -956,6 +975,13 @@ mod tests {
         let (line, e) = rep.error.unwrap();
         assert_eq!((rep.records, line, e.code()), (3, 5, "audit_hash_mismatch"));
         assert_eq!(rep.head, None);
+
+        // A record repeated: the copy (line 4, sharing record 3's seq) is the one at fault.
+        let mut doubled = log.clone();
+        doubled.insert(3, log[2].clone());
+        let rep = verify_jsonl(&jsonl(&doubled), None, None);
+        let (line, e) = rep.error.unwrap();
+        assert_eq!((rep.records, line, e.code()), (3, 4, "audit_bad_sequence"));
 
         // Truncation: the oldest records (caught), the newest (caught by the head only).
         let (_, e) = verify_jsonl(&jsonl(&log[2..]), None, None).error.unwrap();

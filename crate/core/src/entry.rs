@@ -293,16 +293,6 @@ impl Drop for SecretText<'_> {
     }
 }
 
-/// One optional text member: `null` reads as absent; given twice is refused.
-fn opt_text(
-    r: &mut json::Reader<'_>,
-    slot: &mut Option<Option<String>>,
-    name: &'static str,
-) -> Result<(), JsonError> {
-    let v = r.opt_string()?;
-    json::once(slot, name, v)
-}
-
 fn read_payload<'a>(r: &mut json::Reader<'a>) -> Result<PayloadIn<'a>, JsonError> {
     let mut secret = None;
     let mut kind = None;
@@ -358,9 +348,11 @@ fn read_payload<'a>(r: &mut json::Reader<'a>) -> Result<PayloadIn<'a>, JsonError
                 let l = r.owned_string()?;
                 json::once(&mut label, "label", l)?;
             }
-            "issuer" => opt_text(r, &mut issuer, "issuer")?,
-            "aws_account_id" => opt_text(r, &mut account_id, "aws_account_id")?,
-            "aws_account_alias" => opt_text(r, &mut account_alias, "aws_account_alias")?,
+            "issuer" => json::once_opt_string(r, &mut issuer, "issuer")?,
+            "aws_account_id" => json::once_opt_string(r, &mut account_id, "aws_account_id")?,
+            "aws_account_alias" => {
+                json::once_opt_string(r, &mut account_alias, "aws_account_alias")?
+            }
             "aws_principal" => {
                 let p = if r.null()? {
                     None
@@ -369,8 +361,8 @@ fn read_payload<'a>(r: &mut json::Reader<'a>) -> Result<PayloadIn<'a>, JsonError
                 };
                 json::once(&mut principal, "aws_principal", p)?;
             }
-            "device_name" => opt_text(r, &mut device_name, "device_name")?,
-            "notes" => opt_text(r, &mut notes, "notes")?,
+            "device_name" => json::once_opt_string(r, &mut device_name, "device_name")?,
+            "notes" => json::once_opt_string(r, &mut notes, "notes")?,
             other => return Err(JsonError::Unknown(other.to_owned())),
         }
     }
@@ -409,8 +401,8 @@ fn read_principal(r: &mut json::Reader<'_>) -> Result<AwsPrincipal, JsonError> {
                 };
                 json::once(&mut root, "type", is_root)?;
             }
-            "email" => opt_text(r, &mut email, "email")?,
-            "name" => opt_text(r, &mut name, "name")?,
+            "email" => json::once_opt_string(r, &mut email, "email")?,
+            "name" => json::once_opt_string(r, &mut name, "name")?,
             other => return Err(JsonError::Unknown(other.to_owned())),
         }
     }

@@ -409,6 +409,17 @@ pub fn once<T>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(),
     Ok(())
 }
 
+/// An optional text member that may be `null`: absent leaves `slot` `None`, `null` makes it
+/// `Some(None)`, a string `Some(Some(s))`; given twice: `Duplicate`.
+pub fn once_opt_string(
+    r: &mut Reader<'_>,
+    slot: &mut Option<Option<String>>,
+    name: &'static str,
+) -> Result<(), JsonError> {
+    let v = r.opt_string()?;
+    once(slot, name, v)
+}
+
 /// Marks a member seen (for optional members whose value may be `null`, where the slot alone
 /// cannot tell): `Duplicate` the second time.
 pub fn seen(flag: &mut bool, name: &'static str) -> Result<(), JsonError> {

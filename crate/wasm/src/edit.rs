@@ -5,11 +5,11 @@
 
 use tessera_core::Entry;
 use tessera_core::entry::AwsPrincipal;
-use tessera_core::json::{JsonError, Reader, seen};
+use tessera_core::json::{JsonError, Reader, once_opt_string, seen};
 use wasm_bindgen::JsValue;
 
 use crate::error::Error;
-use crate::info::{change, from_js};
+use crate::info::from_js;
 
 /// Absent → `None` (keep); `null` → `Some(None)` (clear); value → `Some(Some(v))` (set).
 type Change<T> = Option<Option<T>>;
@@ -57,14 +57,16 @@ impl EntryEdit {
                     seen(&mut label_seen, "label")?;
                     e.label = r.opt_string()?;
                 }
-                "issuer" => change(r, &mut e.issuer, "issuer")?,
-                "awsAccountId" => change(r, &mut e.aws_account_id, "awsAccountId")?,
-                "awsAccountAlias" => change(r, &mut e.aws_account_alias, "awsAccountAlias")?,
-                "awsPrincipal" => change(r, &mut e.aws_principal, "awsPrincipal")?,
-                "iamUserName" => change(r, &mut e.iam_user_name, "iamUserName")?,
-                "rootEmail" => change(r, &mut e.root_email, "rootEmail")?,
-                "deviceName" => change(r, &mut e.device_name, "deviceName")?,
-                "notes" => change(r, &mut e.notes, "notes")?,
+                "issuer" => once_opt_string(r, &mut e.issuer, "issuer")?,
+                "awsAccountId" => once_opt_string(r, &mut e.aws_account_id, "awsAccountId")?,
+                "awsAccountAlias" => {
+                    once_opt_string(r, &mut e.aws_account_alias, "awsAccountAlias")?
+                }
+                "awsPrincipal" => once_opt_string(r, &mut e.aws_principal, "awsPrincipal")?,
+                "iamUserName" => once_opt_string(r, &mut e.iam_user_name, "iamUserName")?,
+                "rootEmail" => once_opt_string(r, &mut e.root_email, "rootEmail")?,
+                "deviceName" => once_opt_string(r, &mut e.device_name, "deviceName")?,
+                "notes" => once_opt_string(r, &mut e.notes, "notes")?,
                 other => return Err(JsonError::Unknown(other.to_owned())),
             }
         }

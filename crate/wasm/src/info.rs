@@ -187,17 +187,6 @@ fn shape_error(e: &JsonError) -> Error {
     Error::bad_argument(e.message())
 }
 
-/// A text member that may be `null` or absent, for an edit: absent → `None` (keep); `null` →
-/// `Some(None)` (clear); a string → `Some(Some(s))`. Given twice: `duplicate field`.
-pub fn change(
-    r: &mut Reader<'_>,
-    slot: &mut Option<Option<String>>,
-    name: &'static str,
-) -> Result<(), JsonError> {
-    let v = r.opt_string()?;
-    tessera_core::json::once(slot, name, v)
-}
-
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 /** Everything about an entry but its seed. Absent optional members are omitted. */

@@ -7,7 +7,7 @@ use tessera_core::matching::{
 };
 use wasm_bindgen::prelude::*;
 
-use tessera_core::json::{JsonError, Reader, once, required, seen};
+use tessera_core::json::{JsonError, Reader, once, once_opt_string, required};
 
 use crate::error::Error;
 use crate::info::to_js;
@@ -57,33 +57,24 @@ impl ContextIn {
     /// other member, none twice.
     fn read(r: &mut Reader<'_>) -> Result<Self, JsonError> {
         let mut url = None;
+        // `None` absent, `Some(None)` null: a member given twice is refused either way.
         let (mut resolving, mut account, mut username) = (None, None, None);
-        let (mut resolving_seen, mut account_seen, mut username_seen) = (false, false, false);
         r.object()?;
         let mut first = true;
         while let Some(key) = r.member(&mut first)? {
             match &*key {
                 "url" => once(&mut url, "url", r.owned_string()?)?,
-                "resolving" => {
-                    seen(&mut resolving_seen, "resolving")?;
-                    resolving = r.opt_string()?;
-                }
-                "account" => {
-                    seen(&mut account_seen, "account")?;
-                    account = r.opt_string()?;
-                }
-                "username" => {
-                    seen(&mut username_seen, "username")?;
-                    username = r.opt_string()?;
-                }
+                "resolving" => once_opt_string(r, &mut resolving, "resolving")?,
+                "account" => once_opt_string(r, &mut account, "account")?,
+                "username" => once_opt_string(r, &mut username, "username")?,
                 other => return Err(JsonError::Unknown(other.to_owned())),
             }
         }
         Ok(Self {
             url: required(url, "url")?,
-            resolving,
-            account,
-            username,
+            resolving: resolving.flatten(),
+            account: account.flatten(),
+            username: username.flatten(),
         })
     }
 

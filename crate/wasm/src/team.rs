@@ -31,19 +31,14 @@ export interface AuditLogReport {
 }
 "#;
 
-/// Largest version accepted: JS numbers are exact integers up to 2^53.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-/// A vault version as the server sent it: a whole number >= 0.
+/// A vault version as the server sent it: a whole number >= 0 (exact in a JS number).
 fn version(v: f64) -> Result<u64, Error> {
-    if !v.is_finite() || v.fract() != 0.0 || !(0.0..=MAX_SAFE_INTEGER).contains(&v) {
-        return Err(Error::bad_argument(
-            "baseVersion must be a whole number >= 0 (the vault's version)",
-        ));
-    }
-    // Whole and in range: the conversion is exact.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    Ok(v as u64)
+    Some(v)
+        .filter(|v| v.fract() == 0.0)
+        .and_then(crate::time::floored)
+        .ok_or_else(|| {
+            Error::bad_argument("baseVersion must be a whole number >= 0 (the vault's version)")
+        })
 }
 
 /// Member `field` of a JS object.

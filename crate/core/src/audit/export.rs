@@ -3,7 +3,7 @@
 //! reported with the 1-based line of the record at fault, for people to find it.
 
 use super::json::parse_jsonl;
-use super::{AuditError, AuditHash, AuditRecord, ChainScope, verify_chain};
+use super::{AuditError, AuditHash, AuditRecord, ChainScope, verify_chain_at};
 use crate::vault::VaultId;
 
 /// Why an export does not verify, beyond [`AuditError`].
@@ -116,9 +116,9 @@ impl Export {
         {
             return fail(0, ExportError::MissingStart { seq: first.seq });
         }
-        let summary = match verify_chain(records, scope) {
+        let summary = match verify_chain_at(records, scope) {
             Ok(s) => s,
-            Err(e) => return fail(failing_index(records, scope, &e), e.into()),
+            Err((i, e)) => return fail(i, e.into()),
         };
         let head = (!records.is_empty()).then_some(summary.head);
         if let Some(want) = expected_head
@@ -139,32 +139,4 @@ impl Export {
             error: None,
         }
     }
-}
-
-/// The index of the record `verify_chain` stopped at. Its errors name a `seq`, which an inserted
-/// or reordered record may share with another; but every record before the failing one passed,
-/// so it is the first record with that `seq` whose prefix fails.
-fn failing_index(records: &[AuditRecord], scope: ChainScope, e: &AuditError) -> usize {
-    let last = records.len().saturating_sub(1);
-    let seq = match e {
-        AuditError::HashMismatch { seq }
-        | AuditError::BrokenLink { seq }
-        | AuditError::BadSequence { seq }
-        | AuditError::WrongVault { seq }
-        | AuditError::BadClientEvent { seq } => *seq,
-        // Field errors: the first record whose fields are out of bounds.
-        _ => {
-            return records
-                .iter()
-                .position(|r| r.check_fields().is_err())
-                .unwrap_or(last);
-        }
-    };
-    records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.seq == seq)
-        .map(|(i, _)| i)
-        .find(|&i| verify_chain(&records[..=i], scope).is_err())
-        .unwrap_or(last)
 }
