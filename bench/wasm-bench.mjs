@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import * as OTPAuth from 'otpauth';
 
@@ -186,8 +187,13 @@ const unlock = await time(() => {
 results.argon2 = { ms: unlock.ms, params };
 
 // ---- 4. size
-const gz = zlib.gzipSync(wasmBytes, { level: 9 }).length;
-results.size = { raw: wasmBytes.length, gzip: gz };
+// The budget is about `gzip -9` (GNU gzip, as docs/PERFORMANCE.md and `cargo xtask dist` say).
+// Node's bundled zlib is Chromium's fork, which trades ratio for speed and makes this module
+// about 2.5% larger than GNU gzip or the reference zlib do: printed too, but not the check.
+const gnu = spawnSync('gzip', ['-9', '-c'], { input: wasmBytes, maxBuffer: 64 << 20 });
+const gzip = gnu.status === 0 ? gnu.stdout.length : null;
+const nodeZlib = zlib.gzipSync(wasmBytes, { level: 9 }).length;
+results.size = { raw: wasmBytes.length, gzip, nodeZlib };
 
 // ---- report
 const r = results;
@@ -204,5 +210,9 @@ console.log(`        wasm codeFromUri() per code    ${fmt(r.codes.naive)}   (nai
 console.log(`open    wasm Vault.open() ${(r.open.bytes / 1e6).toFixed(2)} MB       ${fmt(r.open.wasm)}`);
 console.log(`        WebCrypto AES-GCM entry by entry ${fmt(r.open.webcrypto)}   -> wasm ${openRatio.toFixed(1)}x faster (target >= 2x: ${ok(openRatio >= 2)})`);
 console.log(`argon2  Keyring.unlock() m=${params.mKib} KiB t=${params.t} p=${params.p}  ${fmt(r.argon2.ms)}`);
-console.log(`size    tessera_wasm_bg.wasm           ${r.size.raw} bytes raw, ${r.size.gzip} bytes with Node zlib level 9 = ${(r.size.gzip / 1000).toFixed(1)} KB (target <= 150 KB: ${ok(r.size.gzip <= 150 * 1000)})`);
+const sizeLine = r.size.gzip === null
+  ? 'gzip not found: no size check'
+  : `${r.size.gzip} bytes with gzip -9 = ${(r.size.gzip / 1000).toFixed(1)} KB (target <= 150 KB: ${ok(r.size.gzip <= 150 * 1000)})`;
+console.log(`size    tessera_wasm_bg.wasm           ${r.size.raw} bytes raw, ${sizeLine}`);
+console.log(`        (Node's own zlib level 9, Chromium's fork: ${r.size.nodeZlib} bytes)`);
 if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
