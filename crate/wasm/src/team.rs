@@ -80,25 +80,7 @@ impl Vault {
     ) -> Result<JsValue, Error> {
         let v = version(base_version)?;
         match self.tracked_mut()?.patch_body(v, &mut rng())? {
-            Some(b) => to_js(|w| {
-                w.begin_object();
-                w.u64_member("base_version", b.base_version);
-                w.key("put_entries");
-                w.begin_array();
-                for e in &b.put_entries {
-                    w.str(e);
-                }
-                w.end_array();
-                w.key("delete_entries");
-                w.begin_array();
-                for e in &b.delete_entries {
-                    w.str(e);
-                }
-                w.end_array();
-                w.opt_str_member("meta", b.meta.as_deref());
-                w.str_member("seal", &b.seal);
-                w.end_object();
-            }),
+            Some(b) => to_js(|w| b.write_json(w)),
             None => Ok(JsValue::NULL),
         }
     }
@@ -123,15 +105,7 @@ impl Vault {
         let b = self
             .tracked_mut()?
             .grant_body(v, &id, role, &keys, &mut rng())?;
-        to_js(|w| {
-            w.begin_object();
-            w.u64_member("base_version", b.base_version);
-            w.str_member("member_id", &b.member_id);
-            w.str_member("role", b.role);
-            w.str_member("grant", &b.grant);
-            w.str_member("seal", &b.seal);
-            w.end_object();
-        })
+        to_js(|w| b.write_json(w))
     }
 
     /// The `POST /api/v1/vaults` body creating this vault, granted to `grants` (`[{memberId,
@@ -159,20 +133,7 @@ impl Vault {
         let b = self
             .tracked_mut()?
             .create_body(&members, &recovery, &mut rng())?;
-        to_js(|w| {
-            w.begin_object();
-            w.str_member("snapshot", &b.snapshot);
-            w.key("grants");
-            w.begin_array();
-            for g in &b.grants {
-                w.begin_object();
-                w.str_member("member_id", &g.member_id);
-                w.str_member("role", g.role);
-                w.end_object();
-            }
-            w.end_array();
-            w.end_object();
-        })
+        to_js(|w| b.write_json(w))
     }
 
     /// Moves the vault to its next key epoch (fresh key) and returns the
@@ -197,12 +158,7 @@ impl Vault {
         let body = self
             .tracked_mut()?
             .rotate_body(v, &members, &recovery, &mut rng())?;
-        to_js(|w| {
-            w.begin_object();
-            w.u64_member("base_version", body.base_version);
-            w.str_member("snapshot", &body.snapshot);
-            w.end_object();
-        })
+        to_js(|w| body.write_json(w))
     }
 }
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::{Role, TeamError, b64};
 use crate::entry::Entry;
 use crate::grant::{GRANT_LEN, Grant, Recipient, RecoveryPublicKey, grant};
+use crate::json::Writer;
 use crate::keyring::PublicKeys;
 use crate::sync::{seal_body, snapshot_body};
 use crate::vault::{EntryId, OpenVault, SealedEntry, SealedVault, VaultError};
@@ -65,6 +66,68 @@ pub struct CreateBody {
 pub struct RotateBody {
     pub base_version: u64,
     pub snapshot: String,
+}
+
+// The request bodies as JSON, written with `crate::json::Writer` (the wasm package has no
+// serde_json); byte-identical to their `Serialize` output (tested).
+impl PatchBody {
+    pub fn write_json(&self, w: &mut Writer<'_>) {
+        w.begin_object();
+        w.u64_member("base_version", self.base_version);
+        w.key("put_entries");
+        w.begin_array();
+        for e in &self.put_entries {
+            w.str(e);
+        }
+        w.end_array();
+        w.key("delete_entries");
+        w.begin_array();
+        for e in &self.delete_entries {
+            w.str(e);
+        }
+        w.end_array();
+        w.opt_str_member("meta", self.meta.as_deref());
+        w.str_member("seal", &self.seal);
+        w.end_object();
+    }
+}
+
+impl GrantBody {
+    pub fn write_json(&self, w: &mut Writer<'_>) {
+        w.begin_object();
+        w.u64_member("base_version", self.base_version);
+        w.str_member("member_id", &self.member_id);
+        w.str_member("role", self.role);
+        w.str_member("grant", &self.grant);
+        w.str_member("seal", &self.seal);
+        w.end_object();
+    }
+}
+
+impl CreateBody {
+    pub fn write_json(&self, w: &mut Writer<'_>) {
+        w.begin_object();
+        w.str_member("snapshot", &self.snapshot);
+        w.key("grants");
+        w.begin_array();
+        for g in &self.grants {
+            w.begin_object();
+            w.str_member("member_id", &g.member_id);
+            w.str_member("role", g.role);
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+    }
+}
+
+impl RotateBody {
+    pub fn write_json(&self, w: &mut Writer<'_>) {
+        w.begin_object();
+        w.u64_member("base_version", self.base_version);
+        w.str_member("snapshot", &self.snapshot);
+        w.end_object();
+    }
 }
 
 /// A member to create a vault for: id (16 bytes), role and public keys.
@@ -302,11 +365,11 @@ impl TrackedVault {
         if self.has_changes() {
             return Err(TeamError::PendingChanges);
         }
-        let open = &self.open;
-        let (id, epoch) = (open.id(), open.epoch());
-        let g = grant(open.key(), &id, epoch, Recipient::Member(keys), rng)?;
+        // Refuse a stale or rotated base before sealing anything.
+        self.base_at_epoch()?.check_version(base_version)?;
+        let (id, epoch) = (self.open.id(), self.open.epoch());
+        let g = grant(self.open.key(), &id, epoch, Recipient::Member(keys), rng)?;
         let b = self.base_at_epoch()?;
-        b.check_version(base_version)?;
         // Canonical order (kind, fingerprint); a grant to the same key replaces the old one, as
         // the server's upsert does.
         let mut grants = b.sealed.grants().to_vec();

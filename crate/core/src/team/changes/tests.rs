@@ -375,3 +375,65 @@ fn debug_shows_no_name_or_entry() {
         "{dbg}"
     );
 }
+
+/// `write_json` (what the wasm package sends) against serde_json over the `Serialize` derive.
+fn json_of(write: impl FnOnce(&mut Writer<'_>)) -> String {
+    let mut out = Vec::new();
+    write(&mut Writer::new(&mut out));
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn write_json_is_the_serialize_output() {
+    let t = team();
+    let mut v = TrackedVault::new(OpenVault::create("Client A", &mut rng()));
+    v.add(entry("one"), &mut rng()).unwrap();
+    let members = [member(&t.admin, 1, Role::Manage), member(&t.other, 2, Role::Use)];
+    let create = v
+        .create_body(&members, t.recovery.public(), &mut rng())
+        .unwrap();
+    assert_eq!(
+        json_of(|w| create.write_json(w)),
+        serde_json::to_string(&create).unwrap()
+    );
+
+    let s = Stored::create(&create);
+    let mut v = reopened(&s, &t.admin);
+    let old = v.open().entries()[0].0;
+    v.add(entry("two"), &mut rng()).unwrap();
+    v.remove(&old).unwrap();
+    v.set_name("Client \"B\"\n");
+    let patch = v.patch_body(1, &mut rng()).unwrap().unwrap();
+    assert!(patch.meta.is_some() && patch.delete_entries.len() == 1);
+    assert_eq!(
+        json_of(|w| patch.write_json(w)),
+        serde_json::to_string(&patch).unwrap()
+    );
+    // `meta` absent, not null, when the name did not change.
+    let mut v = reopened(&s, &t.admin);
+    v.add(entry("three"), &mut rng()).unwrap();
+    let patch = v.patch_body(1, &mut rng()).unwrap().unwrap();
+    assert_eq!(patch.meta, None);
+    assert_eq!(
+        json_of(|w| patch.write_json(w)),
+        serde_json::to_string(&patch).unwrap()
+    );
+
+    let mut v = reopened(&s, &t.admin);
+    let grant = v
+        .grant_body(1, &[2; 16], Role::Use, t.other.public(), &mut rng())
+        .unwrap();
+    assert_eq!(
+        json_of(|w| grant.write_json(w)),
+        serde_json::to_string(&grant).unwrap()
+    );
+
+    let mut v = reopened(&s, &t.admin);
+    let rotate = v
+        .rotate_body(1, &[*t.admin.public()], t.recovery.public(), &mut rng())
+        .unwrap();
+    assert_eq!(
+        json_of(|w| rotate.write_json(w)),
+        serde_json::to_string(&rotate).unwrap()
+    );
+}
