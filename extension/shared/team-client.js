@@ -111,23 +111,64 @@ function query(params) {
 
 const seg = encodeURIComponent;
 
-/** One team server, one session. Every method throws TeamError. */
+const AUTH_PATHS = '/api/v1/auth/';
+
+/**
+ * One team server, one session. Every method throws TeamError.
+ *
+ * Sessions expire (the server's --session-ttl-secs). With `renew` set (at construction or later,
+ * e.g. once a keyring is unlocked), a 401 on any call outside /api/v1/auth/ signs in again and
+ * repeats the call once. `renew(client)` signs the client in again (typically
+ * `client.signIn(keyring, memberId)`) and resolves to a falsy value when it cannot (locked): the
+ * 401 then stands. Calls that get 401 together share one sign-in (the sign-in endpoints are
+ * rate-limited). A 401 on the repeated call, or a failed sign-in, is thrown as it is: never a loop,
+ * and a revoked member's `member_revoked` (403 from sign-in) reaches the caller, which must stop.
+ */
 export class TeamClient {
   #fetch;
+  #renewal = null;
 
-  constructor(origin, { fetch } = {}) {
+  constructor(origin, { fetch, renew = null } = {}) {
     this.origin = serverOrigin(origin);
     this.#fetch = fetch ?? ((url, init) => globalThis.fetch(url, init));
     this.token = null;
+    /** `async (client) => truthy | falsy`, or null: see the class comment. */
+    this.renew = renew;
   }
 
   /** One request. Resolves `{status, body, etag}` for 2xx and 304 (`body` is parsed JSON, the text
    * with `{text: true}`, null for 204/304); any other status throws TeamError with the server's
-   * `{error: {code, message}}`. A 401 clears the session token. */
-  async call(method, path, body, { etag, text = false } = {}) {
+   * `{error: {code, message}}`. A 401 clears the session token it was sent with, then (outside
+   * /api/v1/auth/, with `renew` set) signs in again and repeats the request once. */
+  async call(method, path, body, options) {
+    try {
+      return await this.#send(method, path, body, options);
+    } catch (error) {
+      if (error.status !== 401 || error.code === 'member_revoked' || !this.renew || path.startsWith(AUTH_PATHS)) {
+        throw error;
+      }
+      // A token here is one another call renewed while this one was out: repeat with it.
+      if (!this.token) {
+        this.#renewal ??= this.#renewOnce();
+        if (!(await this.#renewal) || !this.token) throw error;
+      }
+      return this.#send(method, path, body, options);
+    }
+  }
+
+  async #renewOnce() {
+    try {
+      return await this.renew(this);
+    } finally {
+      this.#renewal = null;
+    }
+  }
+
+  async #send(method, path, body, { etag, text = false } = {}) {
+    const sent = this.token;
     const headers = { Accept: text ? '*/*' : 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (sent) headers.Authorization = `Bearer ${sent}`;
     if (etag) headers['If-None-Match'] = etag;
     let res;
     try {
@@ -161,7 +202,8 @@ export class TeamClient {
         throw new TeamError('bad_response', `${this.origin} answered with something that is not JSON.`, status);
       }
     }
-    if (status === 401) this.token = null;
+    // Only the token this request carried: a stale 401 must not drop a session renewed meanwhile.
+    if (status === 401 && this.token === sent) this.token = null;
     let err = null;
     try {
       err = JSON.parse(raw)?.error;

@@ -1,5 +1,5 @@
 // extension/shared/team-client.js against a fake fetch: address rules, invite links, error mapping,
-// the session token's life, and the sign-in signature's audience.
+// the session token’s life and its renewal after a 401, and the sign-in signature’s audience.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -273,4 +273,170 @@ test('permissionPattern: scheme and host, no port, no path', () => {
   assert.equal(permissionPattern('http://127.0.0.1:8787'), 'http://127.0.0.1/*');
   assert.equal(permissionPattern('http://[::1]:8787'), 'http://[::1]/*');
   throwsCode(() => permissionPattern('http://vault.example.com'), 'insecure_server');
+});
+
+// ---- session renewal (`renew`): one sign-in again after a 401, shared by concurrent calls -------
+
+const UNAUTHENTICATED = { status: 401, body: { error: { code: 'unauthenticated', message: 'no session' } } };
+
+/** A server with sign-in routes handing out tss_1, tss_2, …; `valid` holds the tokens it accepts
+ * (tests drop them to expire the session). GET /api/v1/org answers 200 to a valid token, else 401;
+ * `signInAnswer` (when set) replaces the challenge's answer. */
+function sessionServer(extra = {}) {
+  const state = { issued: 0, valid: new Set(), signInAnswer: null };
+  const fetch = fakeFetch({
+    'POST /api/v1/auth/challenge': () => state.signInAnswer ?? { status: 200, body: { challenge_id: 'chal', nonce: 'bm9uY2U=' } },
+    'POST /api/v1/auth/session': () => {
+      state.issued += 1;
+      const token = `tss_${state.issued}`;
+      state.valid.add(token);
+      return { status: 200, body: { token, expires_ms: 1, member_id: 'm1', role: 'member' } };
+    },
+    'GET /api/v1/org': (req) =>
+      state.valid.has(req.headers.Authorization?.replace('Bearer ', '')) ? { status: 200, body: { name: 'Acme' } } : UNAUTHENTICATED,
+    ...extra,
+  });
+  const count = (path) => fetch.requests.filter((r) => r.path === path).length;
+  return { state, fetch, challenges: () => count('/api/v1/auth/challenge'), count };
+}
+
+const KEYRING = { signChallenge: () => 'c2lnbmF0dXJl' };
+
+/** A client whose `renew` signs in with KEYRING as m1, counting its calls. */
+function renewingClient(fetch) {
+  const c = new TeamClient('https://vault.example.com', { fetch, renew: (client) => { c.renewals += 1; return client.signIn(KEYRING, 'm1'); } });
+  c.renewals = 0;
+  return c;
+}
+
+test('renew: a 401 signs in again once and repeats the call with the new token', async () => {
+  const s = sessionServer();
+  const c = renewingClient(s.fetch);
+  c.token = 'tss_expired';
+  assert.deepEqual(await c.org(), { name: 'Acme' });
+  assert.equal(c.renewals, 1);
+  assert.equal(c.token, 'tss_1');
+  assert.deepEqual(s.fetch.requests.map((r) => `${r.method} ${r.path} ${r.headers.Authorization ?? '-'}`), [
+    'GET /api/v1/org Bearer tss_expired',
+    'POST /api/v1/auth/challenge -',
+    'POST /api/v1/auth/session -',
+    'GET /api/v1/org Bearer tss_1',
+  ]);
+  // Without `renew` (the default), a 401 stands.
+  const plain = new TeamClient('https://vault.example.com', { fetch: s.fetch });
+  plain.token = 'tss_expired';
+  await rejectsWith(plain.org(), 'unauthenticated', 401);
+  assert.equal(s.challenges(), 1);
+});
+
+test('renew: can be set after construction (the console, once the keyring is unlocked)', async () => {
+  const s = sessionServer();
+  const c = new TeamClient('https://vault.example.com', { fetch: s.fetch });
+  await rejectsWith(c.org(), 'unauthenticated', 401);
+  c.renew = (client) => client.signIn(KEYRING, 'm1');
+  assert.deepEqual(await c.org(), { name: 'Acme' });
+  assert.equal(s.challenges(), 1);
+});
+
+test('renew: calls that get 401 together share one sign-in', async () => {
+  const s = sessionServer();
+  const c = renewingClient(s.fetch);
+  c.token = 'tss_expired';
+  const answers = await Promise.all([c.org(), c.org(), c.org()]);
+  assert.deepEqual(answers, [{ name: 'Acme' }, { name: 'Acme' }, { name: 'Acme' }]);
+  assert.equal(c.renewals, 1);
+  assert.equal(s.challenges(), 1);
+  assert.equal(s.count('/api/v1/org'), 6);
+  assert.equal(c.token, 'tss_1');
+});
+
+test('renew: a 401 that arrives after the renewal repeats with the new token and keeps it', async () => {
+  let release;
+  const late = new Promise((r) => { release = r; });
+  const s = sessionServer({
+    // The first GET /members/me is held back until the other call has renewed the session.
+    'GET /api/v1/members/me': async (req) => {
+      if (req.headers.Authorization === 'Bearer tss_expired') await late;
+      return req.headers.Authorization === 'Bearer tss_1' ? { status: 200, body: { member_id: 'm1' } } : UNAUTHENTICATED;
+    },
+  });
+  const c = renewingClient(s.fetch);
+  c.token = 'tss_expired';
+  const me = c.me();
+  assert.deepEqual(await c.org(), { name: 'Acme' });
+  release();
+  assert.deepEqual(await me, { member_id: 'm1' });
+  assert.equal(c.renewals, 1, 'no second sign-in for the late 401');
+  assert.equal(c.token, 'tss_1', 'the late 401 did not drop the renewed session');
+});
+
+test('renew: a 401 after the new sign-in is thrown, no loop', async () => {
+  const s = sessionServer();
+  s.state.valid.add = () => {}; // the server never accepts its own sessions
+  const c = renewingClient(s.fetch);
+  c.token = 'tss_expired';
+  await rejectsWith(c.org(), 'unauthenticated', 401);
+  assert.equal(c.renewals, 1);
+  assert.equal(s.challenges(), 1);
+  assert.equal(s.count('/api/v1/org'), 2);
+  // The next call tries again (one sign-in), still no loop.
+  await rejectsWith(c.org(), 'unauthenticated', 401);
+  assert.equal(s.challenges(), 2);
+  assert.equal(s.count('/api/v1/org'), 4);
+});
+
+test('renew: a failed sign-in is thrown as its TeamError and the call is not repeated', async () => {
+  const s = sessionServer();
+  s.state.signInAnswer = { status: 429, body: { error: { code: 'rate_limited', message: 'slow down' } } };
+  const c = renewingClient(s.fetch);
+  c.token = 'tss_expired';
+  await rejectsWith(c.org(), 'rate_limited', 429);
+  assert.equal(s.count('/api/v1/org'), 1);
+  assert.equal(c.token, null);
+});
+
+test('renew: a revoked member (member_revoked) is never retried', async () => {
+  // Sign-in again answers member_revoked: that reaches the caller (which must stop), once.
+  const s = sessionServer();
+  s.state.signInAnswer = { status: 403, body: { error: { code: 'member_revoked', message: 'revoked' } } };
+  const c = renewingClient(s.fetch);
+  c.token = 'tss_expired';
+  await rejectsWith(c.org(), 'member_revoked', 403);
+  assert.equal(s.challenges(), 1);
+  assert.equal(s.count('/api/v1/org'), 1);
+  // A call answered member_revoked (403, or 401 from a server that says so) is not renewed.
+  const r = sessionServer({
+    'GET /api/v1/members': () => ({ status: 403, body: { error: { code: 'member_revoked', message: 'revoked' } } }),
+    'GET /api/v1/members/me': () => ({ status: 401, body: { error: { code: 'member_revoked', message: 'revoked' } } }),
+  });
+  const d = renewingClient(r.fetch);
+  d.token = 'tss_old';
+  await rejectsWith(d.members(), 'member_revoked', 403);
+  await rejectsWith(d.me(), 'member_revoked', 401);
+  assert.equal(d.renewals, 0);
+  assert.equal(r.challenges(), 0);
+});
+
+test('renew: a 401 on a sign-in path is not renewed', async () => {
+  const s = sessionServer({
+    'POST /api/v1/auth/session': () => ({ status: 401, body: { error: { code: 'unauthenticated', message: 'spent challenge' } } }),
+    'DELETE /api/v1/auth/session': () => UNAUTHENTICATED,
+  });
+  const c = renewingClient(s.fetch);
+  await rejectsWith(c.signIn(KEYRING, 'm1'), 'unauthenticated', 401);
+  c.token = 'tss_gone';
+  await rejectsWith(c.call('DELETE', '/api/v1/auth/session'), 'unauthenticated', 401);
+  assert.equal(c.renewals, 0);
+  assert.equal(s.challenges(), 1, 'only the explicit sign-in');
+});
+
+test('renew: resolving falsy (nothing to sign in with, e.g. locked) leaves the 401 as it was', async () => {
+  const s = sessionServer();
+  let calls = 0;
+  const c = new TeamClient('https://vault.example.com', { fetch: s.fetch, renew: () => { calls += 1; return null; } });
+  c.token = 'tss_expired';
+  await rejectsWith(c.org(), 'unauthenticated', 401);
+  assert.equal(calls, 1);
+  assert.equal(s.challenges(), 0);
+  assert.equal(s.count('/api/v1/org'), 1);
 });

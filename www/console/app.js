@@ -50,28 +50,12 @@ function wire(app) {
 }
 
 /**
- * Sessions expire (the server's --session-ttl-secs): while the keyring is unlocked, a 401 on any
- * API call signs in again with it and repeats the call once. Calls that fail together (a page's
- * parallel requests) share one sign-in: the sign-in endpoints are rate-limited.
+ * Sessions expire (the server's --session-ttl-secs): while the keyring is unlocked, the client
+ * signs in again with it on a 401 and repeats the call once (TeamClient's `renew`, shared with the
+ * extension). Locked, the 401 stands.
  */
 export function renewSessions(app) {
-  const client = app.client;
-  if (client.renewing) return;
-  const call = client.call.bind(client);
-  client.renewing = true;
-  let renewal = null;
-  client.call = async (method, path, body, options) => {
-    try {
-      return await call(method, path, body, options);
-    } catch (error) {
-      if (error.status !== 401 || !app.keyring || !app.memberId || path.startsWith('/api/v1/auth/')) throw error;
-      renewal ??= client.signIn(app.keyring, app.memberId).finally(() => {
-        renewal = null;
-      });
-      await renewal;
-      return call(method, path, body, options);
-    }
-  };
+  app.client.renew = (client) => (app.keyring && app.memberId ? client.signIn(app.keyring, app.memberId) : null);
 }
 
 /**
