@@ -11,6 +11,7 @@ import { FIREFOX, distDir, hrefOf, installFirefoxAddon, launchFirefox, skipReaso
 import { ENTRIES, PASSPHRASE, codesBetween } from './support/entries.mjs';
 import {
   assertNothingHappens,
+  chooserShown,
   createAndImportInPopup,
   editInOptions,
   filledCode,
@@ -18,6 +19,7 @@ import {
   legacyRoot,
   puppeteerDriver as d,
   unified,
+  unifiedRoot,
 } from './support/flows.mjs';
 
 const EXTENSION = distDir('firefox');
@@ -62,7 +64,8 @@ describe('Tessera in Firefox', { skip }, () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`${path} did not open`);
+    const open = await Promise.all((await browser.pages()).map(hrefOf));
+    throw new Error(`${path} did not open (open tabs: ${open.join(', ')})`);
   }
 
   before(async () => {
@@ -75,7 +78,13 @@ describe('Tessera in Firefox', { skip }, () => {
       },
     });
     for (const stream of [browser.process().stdout, browser.process().stderr]) {
-      stream.on('data', (chunk) => consoleLines.push(...String(chunk).split('\n')));
+      // Whole lines only: a chunk can end in the middle of one.
+      let partial = '';
+      stream.on('data', (chunk) => {
+        const lines = (partial + String(chunk)).split('\n');
+        partial = lines.pop();
+        consoleLines.push(...lines);
+      });
     }
     // First run: the extension opens its options page to create the vault.
     options = await installFirefoxAddon(browser, EXTENSION);
@@ -107,6 +116,26 @@ describe('Tessera in Firefox', { skip }, () => {
       assert.deepEqual((await filledCode(d, page, from)).owners, [owner], ui);
       await page.close();
     }
+  });
+
+  test("2024 UI, root: root@example.com gets its account's root code, not another account's", async () => {
+    server = createFixtureServer({ ui: 'unified-root' });
+    const page = await webPage();
+    const from = Date.now();
+    await unifiedRoot(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['rootEmail']);
+    assert.equal(await chooserShown(page), false);
+    await page.close();
+  });
+
+  test('2024 UI, root with two MFA devices: Authenticator app, then the root code', async () => {
+    server = createFixtureServer({ ui: 'unified-root', config: { devices: ['U2F', 'SWHW'] } });
+    const page = await webPage();
+    const from = Date.now();
+    await unifiedRoot(d, page);
+    assert.deepEqual((await filledCode(d, page, from)).owners, ['rootEmail']);
+    assert.equal(await page.evaluate(() => window.__fixture.device), 'SWHW');
+    await page.close();
   });
 
   test('a lookalike host, http and an iframe get nothing', async () => {
@@ -233,11 +262,39 @@ describe('Tessera in Firefox', { skip }, () => {
   });
 
   test('the browser console has no error or warning about the extension', async () => {
-    // Firefox's password manager notes, from its own chrome code, that it has no site recipes for
-    // an extension page with a passphrase field: about the browser's bookkeeping, not the extension.
+    // First prove the capture works in this run: the extension's background page logs an error and
+    // a warning, and its own code (messages.js, refusing an unknown message type) throws uncaught in
+    // an extension page. Each must reach the captured console; then nothing else may.
+    const canary = `tessera-canary-${process.pid}-${Date.now()}`;
+    await options.evaluate(async (c) => {
+      const background = await browser.runtime.getBackgroundPage();
+      background.console.error(`${c}-background-error`);
+      background.console.warn(`${c}-background-warning`);
+      const { make } = await import('/messages.js');
+      setTimeout(make, 0, `${c}-page-exception`, {}, 'page');
+    }, canary);
+    const expected = [
+      `console.error: "${canary}-background-error"`,
+      `console.warn: "${canary}-background-warning"`,
+      new RegExp(`^JavaScript error: moz-extension://[^ ]+/messages\\.js, line \\d+: Error: invalid ${canary}-page-exception message`),
+    ];
+    const seen = (pattern) => consoleLines.some((line) => (typeof pattern === 'string' ? line === pattern : pattern.test(line)));
+    for (let i = 0; i < 100 && !expected.every(seen); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(expected.filter((pattern) => !seen(pattern)), [], 'the console capture missed the canary');
+
+    // Ours: a line naming the extension (an error in its code has its moz-extension:// URL), and
+    // every console error or warning whose first argument is a string without a logger's prefix:
+    // Firefox prints the extension's console calls (its background page's, as the canary shows) with
+    // no source, `console.error: "..."` (and so the fixture pages', which log none), while its own
+    // modules use a prefix (`console.warn: LoginRecipes: ...`).
+    // Not ours: Firefox's password manager noting, from its own chrome code, that it has no site
+    // recipes for an extension page with a passphrase field (the browser's bookkeeping).
     const passwordManager = /^console\.warn: LoginRecipes: "Falling back to a synchronous message for: moz-extension:/;
     const ours = consoleLines.filter(
-      (line) => (line.includes('moz-extension://') || /tessera/i.test(line)) && !passwordManager.test(line),
+      (line) =>
+        (line.includes('moz-extension://') || /tessera/i.test(line) || /^console\.(error|warn): "/.test(line)) &&
+        !passwordManager.test(line) &&
+        !line.includes(canary),
     );
     assert.deepEqual(ours, []);
   });
