@@ -1,8 +1,12 @@
 // The extension in real Chromium (dist/chrome), timed, not tested:
 //   1. autofill: from the MFA input appearing in the page to the code being in it, on the legacy
 //      IAM and 2024 fixtures served at their real URLs (RUNS runs each, median and p90);
-//   2. popup: from the popup's navigation start to the first code painted, with 10,000 entries.
-// Usage: cargo xtask dist && node bench/extension-bench.mjs   (RUNS=25 POPUP_RUNS=10 by default)
+//   2. popup: from the popup's navigation start to the first code painted, with 10,000 entries,
+//      then where that time goes: the popup's performance marks (`tessera:*`, popup.js) and the
+//      round trips of a small message and of the full `entries-list` from a popup page.
+// Usage: cargo xtask dist && node bench/extension-bench.mjs   (RUNS=25 POPUP_RUNS=10 by default;
+// RUNS=0 skips the autofill runs; EXTENSION_DIR=/path/to/chrome/ times another build, e.g. a copy
+// of an older dist/chrome, for alternating before/after runs)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +20,8 @@ import { createAndImportInPopup, editInOptions, playwrightDriver as d } from '..
 const RUNS = Number(process.env.RUNS ?? 25);
 const POPUP_RUNS = Number(process.env.POPUP_RUNS ?? 10);
 const ENTRIES = 10_000;
-const EXTENSION = fileURLToPath(new URL('../dist/chrome/', import.meta.url));
+// EXTENSION_DIR: another build (e.g. a copy of an older dist/chrome, for before/after runs).
+const EXTENSION = process.env.EXTENSION_DIR ?? fileURLToPath(new URL('../dist/chrome/', import.meta.url));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))];
@@ -104,7 +109,7 @@ try {
   await options.close();
 
   console.log(`Chromium ${context.browser()?.version() ?? ''}, extension ${EXTENSION}`);
-  for (const ui of ['legacy-iam', 'unified']) {
+  for (const ui of RUNS > 0 ? ['legacy-iam', 'unified'] : []) {
     const times = [];
     let waitedForNext = 0;
     for (let run = 0; run < RUNS; run += 1) {
@@ -154,6 +159,70 @@ try {
     await page.close();
   }
   console.log(`popup open to first code painted, ${ENTRIES} entries: ${fmt(painted)}`);
+
+  // Where the popup's time goes: its own marks (performance.mark in popup.js, when the build has
+  // them), and the cost of the messages it sends, timed from a popup page.
+  const marks = [];
+  for (let run = 0; run < POPUP_RUNS; run += 1) {
+    const page = await context.newPage();
+    await page.addInitScript(popupProbe);
+    await page.goto(`chrome-extension://${id}/popup/popup.html`);
+    await page.waitForFunction(() => window.__firstCodePainted !== undefined, null, { timeout: 60_000 });
+    // The whole list, fetched after the first codes (builds that have the popup's marks).
+    if (await page.evaluate(() => performance.getEntriesByName('tessera:script').length > 0)) {
+      await page.waitForFunction(() => performance.getEntriesByName('tessera:all-entries').length > 0, null, { timeout: 60_000 });
+    }
+    marks.push(
+      await page.evaluate(() => ({
+        ...Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
+        'first code painted': window.__firstCodePainted,
+        // When the page's own resources were in (classic scripts parsed and run, modules loaded).
+        domInteractive: performance.getEntriesByType('navigation')[0]?.domInteractive,
+      })),
+    );
+    await page.close();
+  }
+  const names = [...new Set(marks.flatMap((m) => Object.keys(m)))];
+  for (const name of names) console.log(`  popup mark ${name} (ms after navigation start): ${fmt(marks.map((m) => m[name]).filter((x) => x !== undefined))}`);
+  const probePage = await context.newPage();
+  await probePage.goto(`chrome-extension://${id}/popup/popup.html`);
+  await probePage.waitForSelector('.row');
+  const messages = await probePage.evaluate(async (runs) => {
+    const time = async (message) => {
+      const xs = [];
+      let reply;
+      for (let i = 0; i < runs; i += 1) {
+        const t = performance.now();
+        reply = await chrome.runtime.sendMessage(message);
+        xs.push(performance.now() - t);
+      }
+      return { xs, bytes: JSON.stringify(reply).length, reply };
+    };
+    const status = await time({ type: 'tessera:vault-status' });
+    const list = await time({ type: 'tessera:entries-list' });
+    // The popup's compact list (builds that have it; older ones answer an error).
+    const compact = await time({ type: 'tessera:popup-entries' });
+    const xs = [];
+    const json = JSON.stringify(list.reply);
+    for (let i = 0; i < runs; i += 1) {
+      const t = performance.now();
+      JSON.parse(JSON.stringify(JSON.parse(json)));
+      xs.push(performance.now() - t);
+    }
+    return {
+      status: status.xs,
+      list: list.xs,
+      listBytes: list.bytes,
+      json: xs,
+      compact: Array.isArray(compact.reply?.entries) ? compact.xs : null,
+      compactBytes: compact.bytes,
+    };
+  }, POPUP_RUNS);
+  await probePage.close();
+  console.log(`  round trip of a small message (vault-status) from the popup: ${fmt(messages.status)}`);
+  console.log(`  round trip of entries-list (${messages.listBytes} bytes of JSON): ${fmt(messages.list)}`);
+  console.log(`  JSON parse + stringify + parse of that reply in the page: ${fmt(messages.json)}`);
+  if (messages.compact) console.log(`  round trip of popup-entries, the popup's compact list (${messages.compactBytes} bytes of JSON): ${fmt(messages.compact)}`);
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

@@ -33,12 +33,12 @@ import {
   vaultState,
 } from './background/vault.js';
 import { TEAM_SYNC_ALARM } from './background/team.js';
+import { answerCodes, popupEntries } from './background/codes.js';
 import {
   PERSONAL,
   allVaults,
   listed,
   locate,
-  locateIn,
   mayReveal,
   recordTeamUse,
   startTeamSync,
@@ -84,29 +84,11 @@ const handlers = {
   [MSG.ENTRIES_LIST]: async () => ({
     entries: (await allVaults()).flatMap((ref) => ref.vault.list().map((info) => listed(info, ref))),
   }),
-  [MSG.ENTRIES_CODES]: async (m) => {
-    const vaults = await allVaults();
-    const time = Date.now() / 1000;
-    // One batch call per vault for every code asked (and one more for the next codes, when asked).
-    const groups = new Map();
-    for (const [k, id] of m.ids.entries()) {
-      const ref = vaults.length === 1 ? vaults[0] : locateIn(id, vaults);
-      if (!groups.has(ref)) groups.set(ref, { ids: [], at: [] });
-      groups.get(ref).ids.push(id);
-      groups.get(ref).at.push(k);
-    }
-    const codes = new Array(m.ids.length);
-    const next = m.ahead ? new Array(m.ids.length) : null;
-    for (const [ref, group] of groups) {
-      const now = ref.vault.codes(time, group.ids);
-      const later = m.ahead ? ref.vault.codes(time + m.ahead, group.ids) : null;
-      group.at.forEach((k, j) => {
-        codes[k] = now[j];
-        if (next) next[k] = later[j];
-      });
-    }
-    return { time, codes, next };
-  },
+  // The popup's list, compact; `first`: only the rows of its first screen.
+  [MSG.POPUP_ENTRIES]: async (m) => popupEntries(await allVaults(), m.first),
+  // One batch call per vault (and one more for the next codes, when asked): the popup names each
+  // entry's vault (background/codes.js).
+  [MSG.ENTRIES_CODES]: async (m) => answerCodes(m, await allVaults(), Date.now() / 1000),
   [MSG.ENTRIES_IMPORT]: async (m) => {
     const result = (await requireVault()).importText(m.text);
     if (result.added.length > 0) await saveVault();
@@ -124,7 +106,7 @@ const handlers = {
     return { ok: true };
   },
   [MSG.ENTRY_COPIED]: async (m, sender) => {
-    const ref = await locate(m.id); // throws entry_not_found for an unknown id
+    const ref = await locate(m.id, undefined, m.vault); // throws entry_not_found for an unknown id
     await logUse(m.id, ACTIONS.COPY, '');
     await recordTeamUse(ref, m.id, ACTIONS.COPY, '');
     const code = ref.vault.code(m.id, Date.now() / 1000);
@@ -135,7 +117,7 @@ const handlers = {
   // The seed leaves wasm only here, and only for an entry the member manages: the personal
   // vault, or a team vault granted with role `manage` (never `use`, whatever a page asks).
   [MSG.ENTRY_REVEAL]: async (m) => {
-    const ref = await locate(m.id);
+    const ref = await locate(m.id, undefined, m.vault);
     if (!mayReveal(ref)) throw codedError('forbidden', 'this entry is not yours to manage');
     await logUse(m.id, ACTIONS.REVEAL, '');
     await recordTeamUse(ref, m.id, ACTIONS.REVEAL, '');
@@ -153,6 +135,7 @@ const handlers = {
 
   // ---- team mode (background/team.js) ----
   [MSG.TEAM_STATUS]: () => team.status(),
+  [MSG.TEAM_NOTICES]: () => team.notices(),
   [MSG.TEAM_CONNECT]: async (m) => {
     await requireVault(); // restores the keyring after a worker restart
     const connected = await team.connect(m.link);

@@ -31,6 +31,7 @@ export const MSG = Object.freeze({
   VAULT_LOCK: 'tessera:vault-lock',
   VAULT_IMPORT_CLI: 'tessera:vault-import-cli',
   ENTRIES_LIST: 'tessera:entries-list',
+  POPUP_ENTRIES: 'tessera:popup-entries',
   ENTRIES_CODES: 'tessera:entries-codes',
   ENTRIES_IMPORT: 'tessera:entries-import',
   ENTRY_UPDATE: 'tessera:entry-update',
@@ -44,6 +45,7 @@ export const MSG = Object.freeze({
   USE_LOG_GET: 'tessera:use-log-get',
   // extension pages -> background: team mode (background/team.js)
   TEAM_STATUS: 'tessera:team-status',
+  TEAM_NOTICES: 'tessera:team-notices',
   TEAM_CONNECT: 'tessera:team-connect',
   TEAM_SYNC: 'tessera:team-sync',
   TEAM_DISCONNECT: 'tessera:team-disconnect',
@@ -88,6 +90,8 @@ export const LIMITS = Object.freeze({
   PASSPHRASE: 1024,
   // Codes asked for at once: the popup asks for the rows on screen only.
   CODES: 500,
+  // Vault keys: 'personal' or `${origin} ${vaultId}` (background/vaults.js).
+  VAULT_KEY: 2048 + 1 + 64,
   // A paste of otpauth / migration URIs (one per line).
   IMPORT_TEXT: 4 * 1024 * 1024,
   // The CLI's keyring.tessera (190 bytes) and vault.tessera, base64 (runtime messages are JSON).
@@ -109,6 +113,8 @@ const oneOf = (values) => ({ kind: 'enum', values: Object.values(values) });
 const list = (item, max) => ({ kind: 'array', item, max });
 /** An object with exactly these keys; keys listed in `optional` may be absent. */
 const object = (fields, optional = []) => ({ kind: 'object', fields, optional });
+/** `shape`, and `test(value)` true (a rule across fields). */
+const where = (shape, test) => ({ kind: 'where', shape, test });
 
 const candidate = object({ id: string(LIMITS.ID, ID_PATTERN), label: string(LIMITS.LABEL) });
 const settings = object(
@@ -121,6 +127,7 @@ const settings = object(
 );
 
 const entryId = () => string(LIMITS.ID, ID_PATTERN);
+const vaultKey = () => string(LIMITS.VAULT_KEY);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** An entry's editable metadata (the wasm layer's EntryEdit): absent keeps, null clears. */
 const nullable = (shape) => ({ kind: 'nullable', shape });
@@ -194,17 +201,34 @@ export const SCHEMAS = Object.freeze({
     }),
   },
   [MSG.ENTRIES_LIST]: { from: [EXTENSION], payload: object({}) },
+  // The popup's compact list (background/codes.js popupEntries); `first`: its first rows only.
+  [MSG.POPUP_ENTRIES]: { from: [EXTENSION], payload: object({ first: integer(1, LIMITS.CODES) }, ['first']) },
   [MSG.ENTRIES_CODES]: {
     from: [EXTENSION],
+    // `groups`: the ids of each vault, by its key (one batch per vault; the popup); or `ids` alone,
+    // each id's vault found by the background. Exactly one of the two, at most CODES ids in all.
     // `ahead`: also the codes `ahead` seconds later (the next code near the end of a window).
-    payload: object({ ids: list(entryId(), LIMITS.CODES), ahead: integer(0, 60) }, ['ahead']),
+    payload: where(
+      object(
+        {
+          ids: list(entryId(), LIMITS.CODES),
+          groups: list(object({ vault: vaultKey(), ids: list(entryId(), LIMITS.CODES) }), LIMITS.CODES),
+          ahead: integer(0, 60),
+        },
+        ['ids', 'groups', 'ahead'],
+      ),
+      (m) =>
+        (m.ids === undefined) !== (m.groups === undefined) &&
+        (m.ids ?? m.groups.flatMap((g) => g.ids)).length <= LIMITS.CODES,
+    ),
   },
   [MSG.ENTRIES_IMPORT]: { from: [EXTENSION], payload: object({ text: string(LIMITS.IMPORT_TEXT) }) },
   [MSG.ENTRY_UPDATE]: { from: [EXTENSION], payload: object({ id: entryId(), edit: entryEdit }) },
   [MSG.ENTRY_DELETE]: { from: [EXTENSION], payload: object({ id: entryId() }) },
-  [MSG.ENTRY_COPIED]: { from: [EXTENSION], payload: object({ id: entryId() }) },
+  // `vault`: the entry's vault key, when the page knows it (the background asks that vault only).
+  [MSG.ENTRY_COPIED]: { from: [EXTENSION], payload: object({ id: entryId(), vault: vaultKey() }, ['vault']) },
   // The seed of an entry the member may manage (the options page's "Reveal"); logged as `reveal`.
-  [MSG.ENTRY_REVEAL]: { from: [EXTENSION], payload: object({ id: entryId() }) },
+  [MSG.ENTRY_REVEAL]: { from: [EXTENSION], payload: object({ id: entryId(), vault: vaultKey() }, ['vault']) },
   [MSG.FILL_ACTIVE_TAB]: {
     from: [EXTENSION, BACKGROUND],
     payload: object({ id: string(LIMITS.ID, ID_PATTERN) }, ['id']),
@@ -214,6 +238,8 @@ export const SCHEMAS = Object.freeze({
   [MSG.SETTINGS_SET]: { from: [EXTENSION], payload: object({ settings }) },
   [MSG.USE_LOG_GET]: { from: [EXTENSION], payload: object({}) },
   [MSG.TEAM_STATUS]: { from: [EXTENSION], payload: object({}) },
+  // What the popup shows of team mode: `{notices}` only (TEAM_STATUS is the options page's).
+  [MSG.TEAM_NOTICES]: { from: [EXTENSION], payload: object({}) },
   // The invite link pasted in the options page (its host permission already granted there).
   [MSG.TEAM_CONNECT]: { from: [EXTENSION], payload: object({ link: string(LIMITS.TEAM_LINK) }) },
   [MSG.TEAM_SYNC]: { from: [EXTENSION], payload: object({}) },
@@ -254,6 +280,8 @@ function conforms(shape, value) {
       return typeof value === 'boolean';
     case 'nullable':
       return value === null || conforms(shape.shape, value);
+    case 'where':
+      return conforms(shape.shape, value) && shape.test(value) === true;
     case 'integer':
       return Number.isInteger(value) && value >= shape.min && value <= shape.max;
     case 'enum':

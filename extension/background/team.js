@@ -93,13 +93,39 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     return teams;
   }
 
+  // The `teams` record as last read, for the hot path (openVaults: the popup's codes every second,
+  // every fill): parsed once, not read from storage on each request. Dropped on every write made
+  // here (updateTeams) and on a change seen by `storage.onChanged` (invalidateTeams, wired by the
+  // caller); a restarted background starts without it. Read-only: writers use readTeams().
+  let teamsCache = null;
+  let teamsGeneration = 0;
+
+  async function cachedTeams() {
+    if (teamsCache) return teamsCache;
+    const generation = teamsGeneration;
+    const teams = await readTeams();
+    // A write finished while this read was on its way: the value may be the old one; not kept.
+    if (generation === teamsGeneration) teamsCache = teams;
+    return teams;
+  }
+
+  /** Forgets the parsed `teams` record (the next openVaults reads it again). */
+  function invalidateTeams() {
+    teamsGeneration += 1;
+    teamsCache = null;
+  }
+
   /** Changes the team records under one lock: `fn(teams)` mutates them. */
   function updateTeams(fn) {
     return teamsLock(async () => {
       const teams = await readTeams();
-      const result = await fn(teams);
-      await local.set({ teams });
-      return result;
+      try {
+        const result = await fn(teams);
+        await local.set({ teams });
+        return result;
+      } finally {
+        invalidateTeams();
+      }
     });
   }
 
@@ -238,9 +264,9 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
   // ---- sign-in and sync ---------------------------------------------------------------------------
 
   /** A client signed in to `origin` (a kept session token, else a fresh sign-in). */
-  async function signedIn(team, { fresh = false } = {}) {
+  async function signedIn(team) {
     const client = new TeamClient(team.origin, { fetch });
-    const token = fresh ? null : await getToken(team.origin);
+    const token = await getToken(team.origin);
     if (token) {
       client.token = token;
       return client;
@@ -251,17 +277,23 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     return client;
   }
 
-  /** Runs `fn(client)`, signing in again once if the session expired (401). */
+  /**
+   * Runs `fn(client)` with a client that signs in again once if the session expired (401) and
+   * repeats the call (TeamClient's `renew`, shared with the console); the new token is kept for
+   * the lock window. Locked meanwhile, the 401 stands; a revoked member's sign-in throws
+   * `member_revoked`.
+   */
   async function withSession(team, fn) {
-    let client = await signedIn(team);
-    try {
-      return await fn(client);
-    } catch (error) {
-      if (!(error instanceof TeamError) || error.status !== 401) throw error;
+    const client = await signedIn(team);
+    client.renew = async () => {
       await setToken(team.origin, null);
-      client = await signedIn(team, { fresh: true });
-      return fn(client);
-    }
+      const keyring = getKeyring();
+      if (!keyring) return false;
+      await client.signIn(keyring, team.memberId);
+      await setToken(team.origin, client.token);
+      return true;
+    };
+    return fn(client);
   }
 
   /**
@@ -523,7 +555,7 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     const keyring = getKeyring();
     if (!keyring) return [];
     const tessera = await loadWasm();
-    const teams = await readTeams();
+    const teams = await cachedTeams();
     const out = [];
     const wanted = new Set();
     for (const team of Object.values(teams)) {
@@ -579,7 +611,13 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
 
   // ---- status -------------------------------------------------------------------------------------
 
-  /** What the options page and the popup show: teams, vaults, queued and refused events, notices. */
+  /** What the popup shows of team mode: the notices only (a revocation, a removed grant). */
+  async function notices() {
+    const { teamNotices = [] } = await local.get('teamNotices');
+    return { notices: teamNotices };
+  }
+
+  /** What the options page shows: teams, vaults, queued and refused events, notices. */
   async function status() {
     const teams = await readTeams();
     const events = await readEvents();
@@ -618,9 +656,11 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     dismissFailedEvents,
     clearNotices,
     openVaults,
+    invalidateTeams,
     findEntry,
     mayReveal,
     close,
     status,
+    notices,
   };
 }

@@ -80,8 +80,10 @@ async function stored() {
 }
 
 export async function vaultState() {
-  if (!(await stored())) return STATE.NONE;
-  return (await openVault()) ? STATE.UNLOCKED : STATE.LOCKED;
+  // Unlocked (or reopened from the session): no need to read the sealed vault (megabytes of base64
+  // with 10,000 entries) to know that it exists. restore() reads it only when it reopens.
+  if (await openVault()) return STATE.UNLOCKED;
+  return (await stored()) ? STATE.LOCKED : STATE.NONE;
 }
 
 /**

@@ -8,9 +8,10 @@ import { ext, sessionStorageArea } from '../browser.js';
 import { permissionPattern } from '../shared/team-client.js';
 import { loadWasm } from '../wasm.js';
 import { TEAM_SYNC_ALARM, TEAM_SYNC_MINUTES, createTeam } from './team.js';
-import { codedError, onLock, openVault, requireVault, sessionKeyring } from './vault.js';
+import { PERSONAL, locateIn } from './codes.js';
+import { onLock, openVault, requireVault, sessionKeyring } from './vault.js';
 
-export const PERSONAL = 'personal';
+export { PERSONAL, locateIn };
 
 export const team = createTeam({
   local: ext.storage.local,
@@ -25,6 +26,12 @@ export const team = createTeam({
       return false;
     }
   },
+});
+
+// The team records are kept parsed in memory (team.js); a write this background did not make
+// through team.js (none today, but storage is shared with the pages) must drop them too.
+ext.storage?.onChanged?.addListener((changes, areaName) => {
+  if (areaName === 'local' && Object.hasOwn(changes, 'teams')) team.invalidateTeams();
 });
 
 onLock(async () => {
@@ -58,24 +65,14 @@ export async function allVaults(personal) {
   ];
 }
 
-function holds(vault, id) {
-  try {
-    vault.get(id);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The vault of `vaults` holding entry `id` (synchronous: no handle freed meanwhile); throws `entry_not_found`. */
-export function locateIn(id, vaults) {
-  for (const ref of vaults) if (holds(ref.vault, id)) return ref;
-  throw codedError('entry_not_found', 'no such entry');
-}
-
-/** The open vault holding entry `id`; throws `entry_not_found`. */
-export async function locate(id, vaults) {
-  return locateIn(id, vaults ?? (await allVaults()));
+/**
+ * The open vault holding entry `id`; throws `entry_not_found`. `vault`: its key when the page
+ * knows it (every listed entry carries it): that vault only is asked. Without it, each vault is
+ * asked in turn (a throwing `get` per miss: the wasm Vault has no non-throwing lookup, and
+ * building one from `ids()` costs more than the misses; see background/codes.js).
+ */
+export async function locate(id, vaults, vault) {
+  return locateIn(id, vaults ?? (await allVaults()), vault);
 }
 
 /** Whether the member may see the seed of an entry of `ref` (personal: always; team: role manage). */

@@ -5,6 +5,7 @@ import { MSG } from '../messages.js';
 import { describeError, send } from '../pages/api.js';
 import { parseInviteLink, permissionPattern } from '../shared/team-client.js';
 import { readQr } from '../pages/qr.js';
+import { pendingPoll } from './pending-poll.js';
 import { renderCreateForm, renderUnlockForm } from '../pages/vault-forms.js';
 
 /** Entries listed at once in the management list; search narrows it down. */
@@ -32,9 +33,13 @@ async function start() {
 
 // ---- team server ---------------------------------------------------------------------------------
 
-/** While a connection waits for the admin's confirmation, sync this often to notice it. */
-const PENDING_POLL_MS = 5000;
-let pendingTimer = null;
+/**
+ * While a connection waits for the admin's confirmation, sync to notice it: every 5 s for 30 s,
+ * then slowing down to once a minute (each sync is a sign-in challenge, rate-limited per IP);
+ * from the start again on the user's action and when the page is shown again (pending-poll.js).
+ */
+const poll = pendingPoll(() => syncTeam().catch(() => {}));
+document.addEventListener('visibilitychange', () => poll.visible(document.visibilityState === 'visible'));
 /** The team status last rendered (what a sync is compared with). */
 let shownTeam = null;
 
@@ -124,8 +129,7 @@ function renderTeam(status) {
       return li;
     }),
   );
-  clearTimeout(pendingTimer);
-  if (pending) pendingTimer = setTimeout(() => syncTeam().catch(() => {}), PENDING_POLL_MS);
+  poll.update(Boolean(pending));
 }
 
 async function loadTeam() {
@@ -163,6 +167,7 @@ function connectTeam() {
         return;
       }
       status.textContent = `Connecting to ${origin}…`;
+      poll.reset();
       const reply = await send(MSG.TEAM_CONNECT, { link: $('team-invite').value });
       $('team-invite').value = '';
       renderTeam(reply);
@@ -266,7 +271,7 @@ async function toggleSecret(entry, item) {
     return;
   }
   try {
-    const { secret } = await send(MSG.ENTRY_REVEAL, { id: entry.id });
+    const { secret } = await send(MSG.ENTRY_REVEAL, { id: entry.id, ...(entry.vault ? { vault: entry.vault } : {}) });
     box.querySelector('code').textContent = secret;
     box.classList.remove('hidden');
     button.textContent = 'Hide seed';
@@ -410,6 +415,7 @@ $('team-invite').addEventListener('keydown', (event) => {
   if (event.key === 'Enter') connectTeam();
 });
 $('team-sync').addEventListener('click', () => {
+  poll.reset();
   syncTeam().catch((error) => {
     $('team-status').textContent = describeError(error);
   });

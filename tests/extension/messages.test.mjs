@@ -162,6 +162,45 @@ describe('validate', () => {
     assert.equal(validate({ type: MSG.MFA_STEP_SHOWN, ui: 'anything', manual: false }, CONTENT).ok, false);
   });
 
+  test('the popup\'s messages: codes by vault, the compact list, team notices, copy and reveal by vault', () => {
+    const key = 'https://vault.example.com 0123456789abcdef0123456789abcdef';
+    const ok = [
+      { type: MSG.ENTRIES_CODES, ids: ['e1', 'e2'] },
+      { type: MSG.ENTRIES_CODES, ids: ['e1'], ahead: 5 },
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal', ids: ['e1'] }, { vault: key, ids: ['e2', 'e3'] }] },
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: key, ids: Array(LIMITS.CODES).fill('e1') }], ahead: 5 },
+      { type: MSG.ENTRIES_CODES, groups: [] },
+      { type: MSG.POPUP_ENTRIES },
+      { type: MSG.POPUP_ENTRIES, first: 24 },
+      { type: MSG.TEAM_NOTICES },
+      { type: MSG.ENTRY_COPIED, id: 'e1' },
+      { type: MSG.ENTRY_COPIED, id: 'e1', vault: key },
+      { type: MSG.ENTRY_REVEAL, id: 'e1', vault: 'personal' },
+    ];
+    for (const message of ok) assert.equal(validate(message, EXTENSION).ok, true, JSON.stringify(message).slice(0, 200));
+    const bad = [
+      // exactly one of `ids` and `groups`
+      { type: MSG.ENTRIES_CODES },
+      { type: MSG.ENTRIES_CODES, ids: ['e1'], groups: [{ vault: 'personal', ids: ['e2'] }] },
+      // at most LIMITS.CODES ids in all, however they are grouped
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal', ids: Array(LIMITS.CODES).fill('e1') }, { vault: key, ids: ['e2'] }] },
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal' }] },
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal', ids: ['a b'] }] },
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: 'x'.repeat(LIMITS.VAULT_KEY + 1), ids: ['e1'] }] },
+      { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal', ids: ['e1'], extra: 1 }] },
+      { type: MSG.POPUP_ENTRIES, first: 0 },
+      { type: MSG.POPUP_ENTRIES, first: LIMITS.CODES + 1 },
+      { type: MSG.TEAM_NOTICES, origin: 'https://x' },
+      { type: MSG.ENTRY_COPIED, id: 'e1', vault: 1 },
+    ];
+    for (const message of bad) {
+      assert.equal(validate(message, EXTENSION).error, INVALID.BAD_PAYLOAD, JSON.stringify(message).slice(0, 200));
+    }
+    for (const type of [MSG.ENTRIES_CODES, MSG.POPUP_ENTRIES, MSG.TEAM_NOTICES]) {
+      assert.deepEqual(SCHEMAS[type].from, [EXTENSION], `${type}: the extension's pages only`);
+    }
+  });
+
   test('make builds checked messages and throws on programming errors', () => {
     assert.deepEqual(make(MSG.FILL_CODE, { code: '123456', autoSubmit: false }, BACKGROUND), {
       type: MSG.FILL_CODE,

@@ -6,6 +6,7 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { popupEntries } from '../../extension/background/codes.js';
 import { MSG } from '../../extension/messages.js';
 
 /** A chrome.storage area: get(null | key | [keys]), set(object), remove(key | [keys]); values cloned. */
@@ -221,11 +222,28 @@ export function fakeExtension(state) {
       return { state: 'locked' };
     },
     [MSG.ENTRIES_LIST]: () => ({ entries: state.entries }),
-    [MSG.ENTRIES_CODES]: (m) => ({ time: 0, codes: m.ids.map(() => '123456'), next: null }),
+    // The background's own compaction (background/codes.js) over vaults made of state.entries.
+    [MSG.POPUP_ENTRIES]: (m) => popupEntries(fakeVaults(state.entries), m.first),
+    // A code per entry and vault: a request naming a vault that does not hold the id fails, as the
+    // real vault's `codes` does.
+    [MSG.ENTRIES_CODES]: (m) => {
+      if (m.ids) return { time: 0, codes: m.ids.map(() => '123456'), next: null };
+      const codeOf = (vault, id) => {
+        const entry = state.entries.find((e) => e.id === id && e.vault === vault);
+        if (!entry) throw Object.assign(new Error('entry_not_found'), { code: 'entry_not_found' });
+        return String(100000 + state.entries.indexOf(entry));
+      };
+      try {
+        return { time: 0, codes: m.groups.map((g) => g.ids.map((id) => codeOf(g.vault, id))), next: null };
+      } catch (error) {
+        return { error: error.code };
+      }
+    },
     [MSG.ACTIVE_TAB_STATE]: () => ({ signIn: false, mfa: false, filled: false, host: null }),
     [MSG.SETTINGS_GET]: () => ({ autoSubmit: false, autoLockMinutes: 15, clipboardClearSeconds: 30 }),
     [MSG.USE_LOG_GET]: () => ({ log: [] }),
     [MSG.TEAM_STATUS]: status,
+    [MSG.TEAM_NOTICES]: () => ({ notices: state.notices }),
     [MSG.TEAM_SYNC]: status,
     [MSG.TEAM_CONNECT]: () => {
       state.teams = [{ origin: ORIGIN, memberId: 'm1', fingerprint: FINGERPRINT, status: 'pending', error: null, syncedMs: null, vaults: [], queued: 0 }];
@@ -240,6 +258,9 @@ export function fakeExtension(state) {
         id: 'test',
         async sendMessage(message) {
           sent.push(message);
+          // `state.holdWholeList`: a promise the whole-list request waits for (the popup's
+          // first screen meanwhile).
+          if (message.type === MSG.POPUP_ENTRIES && message.first === undefined) await state.holdWholeList;
           const answer = answers[message.type];
           return answer ? answer(message) : { error: 'internal' };
         },
@@ -255,6 +276,32 @@ export function fakeExtension(state) {
       tabs: {},
     },
   };
+}
+
+/**
+ * Vault refs (as background/vaults.js `allVaults`) holding `entries` (EntryInfo plus `vault` and
+ * `vaultName`), in order of first appearance; each vault answers size, ids, list and get.
+ */
+export function fakeVaults(entries) {
+  const refs = new Map();
+  for (const { vault, vaultName, team, manage, editable, ...info } of entries) {
+    if (!refs.has(vault)) refs.set(vault, { key: vault, name: vaultName, infos: [] });
+    refs.get(vault).infos.push(info);
+  }
+  return [...refs.values()].map(({ key, name, infos }) => ({
+    key,
+    name,
+    vault: {
+      size: infos.length,
+      ids: () => infos.map((i) => i.id),
+      list: () => infos.map((i) => ({ ...i })),
+      get: (id) => {
+        const info = infos.find((i) => i.id === id);
+        if (!info) throw Object.assign(new Error('entry_not_found'), { code: 'entry_not_found' });
+        return { ...info };
+      },
+    },
+  }));
 }
 
 /** Waits until `predicate()` is true (the pages run on promises and timers). */

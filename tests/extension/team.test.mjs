@@ -450,3 +450,60 @@ test('rollback: revocation and disconnect wipe the highest-seen record; a fresh 
   status = await d.team.status();
   assert.deepEqual(status.teams, []);
 });
+
+/** storage.local that counts the reads of one key. */
+class CountingArea extends FakeArea {
+  constructor(key) {
+    super();
+    this.key = key;
+    this.reads = 0;
+  }
+
+  async get(keys) {
+    const names = keys == null ? null : Array.isArray(keys) ? keys : [keys];
+    if (names === null || names.includes(this.key)) this.reads += 1;
+    return super.get(keys);
+  }
+}
+
+test('openVaults keeps the team records parsed: no storage read per request; writes, a revocation and a restart are seen', async () => {
+  const server = new FakeTeamServer(ORIGIN);
+  const local = new CountingArea('teams');
+  const d = await connected(server, { local });
+  const first = teamVault('First', ['one'], [d.keyring]);
+  server.putVault(first.id, first.bytes, { [d.memberId]: 'use' });
+  await d.team.sync();
+  assert.deepEqual((await d.team.openVaults()).map((v) => v.name), ['First']);
+
+  // The popup's codes every second, fills: the record is not read again while nothing changed.
+  local.reads = 0;
+  for (let i = 0; i < 5; i += 1) assert.equal((await d.team.openVaults()).length, 1);
+  assert.equal(local.reads, 0, 'no read of `teams` per request');
+
+  // A sync that brings a new vault writes the record: the next request sees it.
+  const second = teamVault('Second', ['two'], [d.keyring]);
+  server.putVault(second.id, second.bytes, { [d.memberId]: 'manage' });
+  await d.team.sync();
+  assert.deepEqual((await d.team.openVaults()).map((v) => v.name).sort(), ['First', 'Second']);
+
+  // A write this module did not make (storage.onChanged calls invalidateTeams in the extension).
+  const { teams } = await local.get('teams');
+  teams[ORIGIN].vaults[second.id].archived = true;
+  await local.set({ teams });
+  assert.equal((await d.team.openVaults()).length, 2, 'still the parsed record');
+  d.team.invalidateTeams();
+  assert.deepEqual((await d.team.openVaults()).map((v) => v.name), ['First']);
+
+  // A restarted background (nothing in memory) reads the record once.
+  const again = device(server, { keyring: d.keyring, local, session: d.session });
+  local.reads = 0;
+  assert.deepEqual((await again.team.openVaults()).map((v) => v.name), ['First']);
+  await again.team.openVaults();
+  assert.equal(local.reads, 1);
+
+  // Revoked: the cache is wiped and nothing opens any more, at once.
+  server.revoke(d.memberId);
+  await d.team.sync();
+  assert.deepEqual(await d.team.openVaults(), []);
+  assert.deepEqual((await d.team.notices()).notices.map((n) => n.text), [`Your access to ${ORIGIN} was revoked.`]);
+});
