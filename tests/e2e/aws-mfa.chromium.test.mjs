@@ -97,8 +97,9 @@ describe('Tessera in Chromium', { skip }, () => {
   const suiteStart = Date.now();
 
   /** Chromium with the extension, on `profileDir`; answers every web request from `server`. */
-  async function launch() {
+  async function launch({ firstRun = true } = {}) {
     ({ context, extensionId } = await launchChromiumWithExtension(profileDir, EXTENSION, {
+      firstRun,
       // http://signin... must stay http for the http test.
       args: ['--disable-quic', '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable'],
     }));
@@ -111,14 +112,8 @@ describe('Tessera in Chromium', { skip }, () => {
 
   before(async () => {
     profileDir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
+    // First run: launchChromiumWithExtension waits for the options page the install opens.
     await launch();
-    // First run: the extension opens its options page (to create the vault). Wait for it, so it
-    // cannot take over a tab a test is navigating.
-    const firstRun = `chrome-extension://${extensionId}/options/options.html`;
-    for (let i = 0; i < 100 && !context.pages().some((p) => p.url() === firstRun); i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.ok(context.pages().some((p) => p.url() === firstRun), 'the options page opened on install');
   });
 
   after(async () => {
@@ -517,7 +512,7 @@ describe('Tessera in Chromium', { skip }, () => {
     const before = await extensionPage('options/options.html');
     assert.equal((await vaultStatus(before)).state, 'unlocked');
     await context.close();
-    await launch();
+    await launch({ firstRun: false });
     const popup = await extensionPage('popup/popup.html');
     await d.visible(popup, '#unlock-passphrase');
     assert.equal((await vaultStatus(popup)).state, 'locked');

@@ -63,16 +63,30 @@ export function launchChromium({ args = [] } = {}) {
 /**
  * Headless Chromium with the built extension in `extensionDir` (dist/chrome), in a persistent
  * profile at `profileDir` (playwright-core). Resolves `{context, extensionId}` once the
- * extension's service worker runs.
+ * extension's service worker runs and, with `firstRun` (a new profile: the default), once the
+ * options page it opens on install is there. Pass `firstRun: false` to relaunch a profile.
  */
-export async function launchChromiumWithExtension(profileDir, extensionDir, { args = [] } = {}) {
+export async function launchChromiumWithExtension(profileDir, extensionDir, { args = [], firstRun = true } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`, ...CHROMIUM_ARGS, ...args],
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-  return { context, extensionId: new URL(worker.url()).host };
+  const extensionId = new URL(worker.url()).host;
+  if (firstRun) {
+    // On install the extension opens its options page (to create the vault): wait for it, so it
+    // cannot take over a blank tab a test is navigating ("navigation interrupted").
+    const page = `chrome-extension://${extensionId}/options/options.html`;
+    for (let i = 0; i < 150 && !context.pages().some((p) => p.url() === page); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (!context.pages().some((p) => p.url() === page)) {
+      await context.close();
+      throw new Error('the options page did not open on install');
+    }
+  }
+  return { context, extensionId };
 }
 
 /**

@@ -388,7 +388,10 @@ fn write_json_is_the_serialize_output() {
     let t = team();
     let mut v = TrackedVault::new(OpenVault::create("Client A", &mut rng()));
     v.add(entry("one"), &mut rng()).unwrap();
-    let members = [member(&t.admin, 1, Role::Manage), member(&t.other, 2, Role::Use)];
+    let members = [
+        member(&t.admin, 1, Role::Manage),
+        member(&t.other, 2, Role::Use),
+    ];
     let create = v
         .create_body(&members, t.recovery.public(), &mut rng())
         .unwrap();
