@@ -47,6 +47,31 @@ async fn refused(
     message(&v).to_owned()
 }
 
+/// Sends `body` as raw text to `POST /setup` with `content_type`; checks that the answer is
+/// JSON and does not repeat `marker`. Returns the status and the answer.
+async fn refused_raw(
+    srv: &Server,
+    content_type: &str,
+    body: String,
+    marker: &str,
+) -> (StatusCode, Value) {
+    let res = srv
+        .http
+        .post(format!("{}/api/v1/setup", srv.url))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert!(
+        !text.contains(marker),
+        "the answer repeats a value of the request: {text}"
+    );
+    (status, serde_json::from_str(&text).unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rejections_never_repeat_request_values() {
     let srv = Server::start(&[]).await;
@@ -83,48 +108,24 @@ async fn rejections_never_repeat_request_values() {
     .await;
     assert_eq!(msg, "public_keys: wrong type, expected a string");
     // Not JSON: a string cut short.
+    let malformed = (StatusCode::BAD_REQUEST, "malformed_json");
     let m = marker(&srv, "syntax");
-    let res = srv
-        .http
-        .post(format!("{}/api/v1/setup", srv.url))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(format!("{{\"label\": \"{m}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let text = res.text().await.unwrap();
-    assert!(!text.contains(&m), "{text}");
-    let v: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(code(&v), "malformed_json");
+    let body = format!("{{\"label\": \"{m}");
+    let (s, v) = refused_raw(&srv, "application/json", body, &m).await;
+    assert_eq!((s, code(&v)), malformed, "{v}");
     assert!(
         message(&v).starts_with("the body is not valid JSON (line 1, column "),
         "{v}"
     );
     // Trailing text after the document; a field given twice (refused, not last-one-wins).
     let m = marker(&srv, "trailing");
-    let res = srv
-        .http
-        .post(format!("{}/api/v1/setup", srv.url))
-        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(format!("{good_setup} \"{m}\""))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let text = res.text().await.unwrap();
-    assert!(!text.contains(&m), "{text}");
+    let body = format!("{good_setup} \"{m}\"");
+    let (s, v) = refused_raw(&srv, "application/json; charset=utf-8", body, &m).await;
+    assert_eq!((s, code(&v)), malformed, "{v}");
     let m = marker(&srv, "twice");
-    let res = srv
-        .http
-        .post(format!("{}/api/v1/setup", srv.url))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(format!("{{\"label\": \"{m}\", \"label\": \"{m}\"}}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let v: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    let body = format!("{{\"label\": \"{m}\", \"label\": \"{m}\"}}");
+    let (s, v) = refused_raw(&srv, "application/json", body, &m).await;
+    assert_eq!((s, code(&v)), invalid, "{v}");
     assert_eq!(message(&v), "body: duplicate field `label`");
 
     let (owner, _) = srv.bootstrap().await;

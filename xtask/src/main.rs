@@ -20,7 +20,7 @@ usage: cargo xtask <task>
 tasks:
   dist [--no-wasm-opt] [--keep-names]
                          build everything under dist/:
-                           dist/pkg/   the wasm package (wasm-bindgen --target web, wasm-opt -Oz --converge)
+                           dist/pkg/   the wasm package (wasm-bindgen --target web, wasm-opt -Oz --converge --strip-target-features)
                            dist/chrome/, dist/firefox/   the extension
                            dist/www/   the web console (tessera-server --www-dir dist/www)
                          --keep-names keeps the wasm name section, for size profiling only

@@ -1,5 +1,5 @@
 //! The wasm package: `crate/wasm` built for wasm32, run through wasm-bindgen (`--target web`)
-//! and npm's binaryen `wasm-opt -Oz --converge`, written to `dist/pkg/`.
+//! and npm's binaryen `wasm-opt -Oz --converge --strip-target-features`, written to `dist/pkg/`.
 
 use std::fs;
 use std::io::Write;
@@ -39,7 +39,8 @@ const WASM_RUSTFLAGS: &str = "-C target-feature=+simd128";
 
 #[derive(Debug)]
 pub struct Options {
-    /// Run npm's binaryen `wasm-opt -Oz --converge` when it is installed (skipped with a note otherwise).
+    /// Run npm's binaryen `wasm-opt` (flags in `wasm_opt`) when it is installed (skipped with a
+    /// note otherwise).
     pub wasm_opt: bool,
     /// Keep the name section (function names) for size profiling; never for a release.
     pub keep_names: bool,
@@ -145,7 +146,10 @@ fn wasm_opt(root: &Path, wasm: &Path, keep_names: bool) -> Result<()> {
         );
         return Ok(());
     }
-    println!("==> wasm-opt -Oz --converge ({})", bin.display());
+    println!(
+        "==> wasm-opt -Oz --converge --strip-target-features ({})",
+        bin.display()
+    );
     let mut cmd = Command::new("node");
     // `--converge` repeats -Oz until the module stops shrinking: about 0.5 KB gzipped
     // (docs/PERFORMANCE.md), a few seconds more. `--strip-target-features` drops the

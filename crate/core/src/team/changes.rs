@@ -288,16 +288,6 @@ impl TrackedVault {
                 .any(|id| self.open.get(id).is_some() || b.entry(id).is_some())
     }
 
-    /// The base, at the vault's current epoch (not rotated locally since).
-    fn base_at_epoch(&mut self) -> Result<&mut Base, TeamError> {
-        let epoch = self.open.epoch();
-        let b = self.base.as_mut().ok_or(TeamError::NoBase)?;
-        if b.sealed.epoch() != epoch {
-            return Err(TeamError::Rotated);
-        }
-        Ok(b)
-    }
-
     /// The PATCH body for every change since the base, or `None` when nothing changed.
     pub fn patch_body(
         &mut self,
@@ -306,10 +296,7 @@ impl TrackedVault {
     ) -> Result<Option<PatchBody>, TeamError> {
         let open = &self.open;
         let (id, epoch) = (open.id(), open.epoch());
-        let b = self.base.as_mut().ok_or(TeamError::NoBase)?;
-        if b.sealed.epoch() != epoch {
-            return Err(TeamError::Rotated);
-        }
+        let b = base_at_epoch(&mut self.base, epoch)?;
         let cipher = open.cipher();
         // The new entry set is the open vault's, in its (ascending id) order: base bytes for
         // the untouched, fresh envelopes for the rest.
@@ -365,11 +352,12 @@ impl TrackedVault {
         if self.has_changes() {
             return Err(TeamError::PendingChanges);
         }
+        let open = &self.open;
+        let (id, epoch) = (open.id(), open.epoch());
         // Refuse a stale or rotated base before sealing anything.
-        self.base_at_epoch()?.check_version(base_version)?;
-        let (id, epoch) = (self.open.id(), self.open.epoch());
-        let g = grant(self.open.key(), &id, epoch, Recipient::Member(keys), rng)?;
-        let b = self.base_at_epoch()?;
+        let b = base_at_epoch(&mut self.base, epoch)?;
+        b.check_version(base_version)?;
+        let g = grant(open.key(), &id, epoch, Recipient::Member(keys), rng)?;
         // Canonical order (kind, fingerprint); a grant to the same key replaces the old one, as
         // the server's upsert does.
         let mut grants = b.sealed.grants().to_vec();
@@ -393,7 +381,7 @@ impl TrackedVault {
             &grant_bytes,
             &entries,
         );
-        let seal = seal_body(self.open.key(), &body, rng)?;
+        let seal = seal_body(open.key(), &body, rng)?;
         Ok(GrantBody {
             base_version,
             member_id: crate::codec::hex_encode(member_id),
@@ -460,6 +448,15 @@ impl TrackedVault {
             snapshot,
         })
     }
+}
+
+/// `base`, at the vault's current `epoch` (not rotated locally since).
+fn base_at_epoch(base: &mut Option<Base>, epoch: u32) -> Result<&mut Base, TeamError> {
+    let b = base.as_mut().ok_or(TeamError::NoBase)?;
+    if b.sealed.epoch() != epoch {
+        return Err(TeamError::Rotated);
+    }
+    Ok(b)
 }
 
 #[cfg(test)]

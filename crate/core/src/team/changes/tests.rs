@@ -332,6 +332,12 @@ fn rotate_body_moves_to_the_next_epoch_for_exactly_the_given_members() {
         y.patch_body(4, &mut rng()).unwrap_err().code(),
         "vault_rotated"
     );
+    assert_eq!(
+        y.grant_body(4, &[2; 16], Role::Use, t.other.public(), &mut rng())
+            .unwrap_err()
+            .code(),
+        "vault_rotated"
+    );
     let body = y
         .rotate_body(4, &[*t.admin.public()], t.recovery.public(), &mut rng())
         .unwrap();
