@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
-
-import { createFixtureServer } from '../tests/fixtures/aws/routes.mjs';
+import { asIntercepted, createFixtureServer } from '../tests/fixtures/aws/routes.mjs';
+import { launchChromiumWithExtension } from '../tests/e2e/support/browsers.mjs';
 import { createAndImportInPopup, editInOptions, playwrightDriver as d } from '../tests/e2e/support/flows.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 25);
@@ -61,40 +60,17 @@ const popupProbe = () => {
   }).observe(document, { childList: true, subtree: true, characterData: true });
 };
 
-function asFulfilled(response) {
-  if (response.status >= 300 && response.status < 400) {
-    return {
-      status: 200,
-      headers: { 'content-type': 'text/html' },
-      body: `<!doctype html><script>location.replace(${JSON.stringify(response.headers.location)})</script>`,
-    };
-  }
-  return { status: response.status, headers: response.headers, body: response.body };
-}
-
 const profile = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    `--disable-extensions-except=${EXTENSION}`,
-    `--load-extension=${EXTENSION}`,
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+// Waits for the options page the install opens, so it cannot interrupt the first navigation.
+const { context, extensionId: id } = await launchChromiumWithExtension(profile, EXTENSION, { args: ['--disable-quic'] }).catch((error) => {
+  rmSync(profile, { recursive: true, force: true });
+  throw error;
 });
 try {
-  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-  const id = new URL(worker.url()).host;
   let server = createFixtureServer({ ui: 'legacy-iam' });
   await context.route(/^https?:\/\//, (route) => {
     const r = route.request();
-    return route.fulfill(asFulfilled(server.handle(r.url(), r.method(), r.postData())));
+    return route.fulfill(asIntercepted(server.handle(r.url(), r.method(), r.postData())));
   });
   const extensionPage = async (path) => {
     const page = await context.newPage();
@@ -200,6 +176,10 @@ try {
     };
     const status = await time({ type: 'tessera:vault-status' });
     const list = await time({ type: 'tessera:entries-list' });
+    // An error reply is small and fast: timing one would report a figure for nothing.
+    if (status.reply?.state !== 'unlocked' || !Array.isArray(list.reply?.entries)) {
+      throw new Error(`unexpected replies: ${JSON.stringify(status.reply)}, ${JSON.stringify(list.reply).slice(0, 200)}`);
+    }
     // The popup's compact list (builds that have it; older ones answer an error).
     const compact = await time({ type: 'tessera:popup-entries' });
     const xs = [];

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asIntercepted, createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
-import { FIREFOX, distDir, hrefOf, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
+import { createFixtureServer, framingPage, oauthUrl } from '../fixtures/aws/routes.mjs';
+import { FIREFOX, answerFromFixture, distDir, hrefOf, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
 import { ENTRIES, PASSPHRASE, codesBetween } from './support/entries.mjs';
 import {
   assertNothingHappens,
@@ -41,13 +41,7 @@ describe('Tessera in Firefox', { skip }, () => {
   /** A tab whose every request is answered by the current fixture server. */
   async function webPage() {
     const page = await browser.newPage();
-    await page.setRequestInterception(true);
-    page.on('request', async (request) => {
-      if (!/^https?:/.test(request.url())) return request.continue();
-      // Over BiDi, postData() throws UnsupportedOperation; fetchPostData() reads the body.
-      const body = request.method() === 'POST' ? ((await request.fetchPostData()) ?? null) : null;
-      return request.respond(asIntercepted(server.handle(request.url(), request.method(), body)));
-    });
+    await answerFromFixture(page, /^https?:/, () => server);
     return page;
   }
 

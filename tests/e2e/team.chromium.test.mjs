@@ -73,19 +73,13 @@ describe('team scenario in Chromium: console owner, extension engineer', { skip 
     console_.on('pageerror', (err) => problems.push(`console: ${err.message}`));
 
     profileDir = mkdtempSync(join(tmpdir(), 'tessera-team-profile-'));
-    ({ context: engineer, extensionId } = await launchChromiumWithExtension(profileDir, EXTENSION, { args: ARGS }));
+    ({ context: engineer, extensionId, options } = await launchChromiumWithExtension(profileDir, EXTENSION, { args: ARGS }));
     // Only the AWS sign-in hosts are answered by the fixture; the team server is reached for real.
     const aws = createFixtureServer({ ui: 'legacy-root' });
     await engineer.route(AWS_HOSTS, async (route) => {
       const request = route.request();
       await route.fulfill(asIntercepted(aws.handle(request.url(), request.method(), request.postData())));
     });
-    const firstRun = `chrome-extension://${extensionId}/options/options.html`;
-    for (let i = 0; i < 100 && !options; i += 1) {
-      options = engineer.pages().find((p) => p.url() === firstRun);
-      if (!options) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.ok(options, 'the options page opened on install');
     options.on('pageerror', (err) => problems.push(`options: ${err.message}`));
   });
 

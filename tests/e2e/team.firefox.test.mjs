@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asIntercepted, createFixtureServer } from '../fixtures/aws/routes.mjs';
-import { FIREFOX, distDir, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
+import { createFixtureServer } from '../fixtures/aws/routes.mjs';
+import { FIREFOX, answerFromFixture, distDir, installFirefoxAddon, launchFirefox, skipReason } from './support/browsers.mjs';
 import { puppeteerDriver as d } from './support/flows.mjs';
 import { startServer } from './support/server.mjs';
 import {
@@ -92,14 +92,8 @@ describe('team scenario in Firefox: console owner, extension engineer', { skip }
   test('the extension fills the AWS root sign-in with the right code; the signed fill is logged', async () => {
     const aws = createFixtureServer({ ui: 'legacy-root' });
     const page = await browser.newPage();
-    await page.setRequestInterception(true);
     // Only the AWS sign-in hosts are answered by the fixture.
-    page.on('request', async (request) => {
-      if (!AWS_HOSTS.test(request.url())) return request.continue();
-      // Over BiDi, postData() throws UnsupportedOperation; fetchPostData() reads the body.
-      const body = request.method() === 'POST' ? ((await request.fetchPostData()) ?? null) : null;
-      return request.respond(asIntercepted(aws.handle(request.url(), request.method(), body)));
-    });
+    await answerFromFixture(page, AWS_HOSTS, () => aws);
     await rootSignInFill(d, page);
     await page.close();
 

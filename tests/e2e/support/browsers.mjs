@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 
+import { asIntercepted } from '../../fixtures/aws/routes.mjs';
 import { serverBinary } from './server.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -64,7 +65,8 @@ export function launchChromium({ args = [] } = {}) {
  * Headless Chromium with the built extension in `extensionDir` (dist/chrome), in a persistent
  * profile at `profileDir` (playwright-core). Resolves `{context, extensionId}` once the
  * extension's service worker runs and, with `firstRun` (a new profile: the default), once the
- * options page it opens on install is there. Pass `firstRun: false` to relaunch a profile.
+ * options page it opens on install is there (`options`, that page). Pass `firstRun: false` to
+ * relaunch a profile.
  */
 export async function launchChromiumWithExtension(profileDir, extensionDir, { args = [], firstRun = true } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
@@ -74,19 +76,21 @@ export async function launchChromiumWithExtension(profileDir, extensionDir, { ar
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const extensionId = new URL(worker.url()).host;
+  let options;
   if (firstRun) {
     // On install the extension opens its options page (to create the vault): wait for it, so it
     // cannot take over a blank tab a test is navigating ("navigation interrupted").
-    const page = `chrome-extension://${extensionId}/options/options.html`;
-    for (let i = 0; i < 150 && !context.pages().some((p) => p.url() === page); i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const url = `chrome-extension://${extensionId}/options/options.html`;
+    for (let i = 0; i < 150 && !options; i += 1) {
+      options = context.pages().find((p) => p.url() === url);
+      if (!options) await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (!context.pages().some((p) => p.url() === page)) {
+    if (!options) {
       await context.close();
       throw new Error('the options page did not open on install');
     }
   }
-  return { context, extensionId };
+  return { context, extensionId, options };
 }
 
 /**
@@ -106,6 +110,21 @@ export async function launchPuppeteerChromiumWithExtension(extensionDir) {
     await browser.close();
     throw error;
   }
+}
+
+/**
+ * Answers `page`'s requests whose URL matches `hosts` from the fixture server `serverOf()` returns
+ * (read per request: a suite may swap servers between tests); the others go through. For
+ * puppeteer over WebDriver BiDi (Firefox); Playwright suites use `route` with asIntercepted.
+ */
+export async function answerFromFixture(page, hosts, serverOf) {
+  await page.setRequestInterception(true);
+  page.on('request', async (request) => {
+    if (!hosts.test(request.url())) return request.continue();
+    // Over BiDi, postData() throws UnsupportedOperation; fetchPostData() reads the body.
+    const body = request.method() === 'POST' ? ((await request.fetchPostData()) ?? null) : null;
+    return request.respond(asIntercepted(serverOf().handle(request.url(), request.method(), body)));
+  });
 }
 
 /** A page's location as its document says (page.url() can lag for extension-opened tabs). */
