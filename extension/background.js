@@ -106,7 +106,7 @@ const handlers = {
     return { ok: true };
   },
   [MSG.ENTRY_COPIED]: async (m, sender) => {
-    const ref = await locate(m.id, undefined, m.vault); // throws entry_not_found for an unknown id
+    const ref = await locate(m.id, m.vault); // throws entry_not_found for an unknown id
     await logUse(m.id, ACTIONS.COPY, '');
     await recordTeamUse(ref, m.id, ACTIONS.COPY, '');
     const code = ref.vault.code(m.id, Date.now() / 1000);
@@ -117,7 +117,7 @@ const handlers = {
   // The seed leaves wasm only here, and only for an entry the member manages: the personal
   // vault, or a team vault granted with role `manage` (never `use`, whatever a page asks).
   [MSG.ENTRY_REVEAL]: async (m) => {
-    const ref = await locate(m.id, undefined, m.vault);
+    const ref = await locate(m.id, m.vault);
     if (!mayReveal(ref)) throw codedError('forbidden', 'this entry is not yours to manage');
     await logUse(m.id, ACTIONS.REVEAL, '');
     await recordTeamUse(ref, m.id, ACTIONS.REVEAL, '');

@@ -12,7 +12,7 @@ import { getSettings } from './settings.js';
 import { ACTIONS, logUse } from './use-log.js';
 import { codedError, openVault, sessionVaultKey } from './vault.js';
 import { mergeRankings } from './ranking.js';
-import { PERSONAL, allVaults, locate, recordTeamUse } from './vaults.js';
+import { PERSONAL, allVaults, locateIn, recordTeamUse } from './vaults.js';
 
 const BACKGROUND = 'background';
 const TAB_KEY = (tabId) => `signin:${tabId}`;
@@ -238,7 +238,7 @@ export async function codeToFill(vault, id) {
 }
 
 async function fillReply(id, tabId, url, vaults) {
-  const ref = await locate(id, vaults);
+  const ref = locateIn(id, vaults ?? (await allVaults()));
   const code = await codeToFill(ref.vault, id);
   const { autoSubmit } = await getSettings();
   const state = (await tabState(tabId)) ?? freshState(url);

@@ -584,19 +584,6 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     return out;
   }
 
-  /** The team vault holding entry `id`, or null. */
-  async function findEntry(id) {
-    for (const ref of await openVaults()) {
-      try {
-        ref.vault.get(id);
-        return ref;
-      } catch {
-        // not in this vault
-      }
-    }
-    return null;
-  }
-
   /** Whether the member may see entry seeds of this team vault: only with role `manage`. */
   function mayReveal(ref) {
     return ref?.role === 'manage';
@@ -657,7 +644,6 @@ export function createTeam({ local, session, loadWasm, getKeyring, fetch, hasPer
     clearNotices,
     openVaults,
     invalidateTeams,
-    findEntry,
     mayReveal,
     close,
     status,

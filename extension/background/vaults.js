@@ -71,8 +71,8 @@ export async function allVaults(personal) {
  * asked in turn (a throwing `get` per miss: the wasm Vault has no non-throwing lookup, and
  * building one from `ids()` costs more than the misses; see background/codes.js).
  */
-export async function locate(id, vaults, vault) {
-  return locateIn(id, vaults ?? (await allVaults()), vault);
+export async function locate(id, vault) {
+  return locateIn(id, await allVaults(), vault);
 }
 
 /** Whether the member may see the seed of an entry of `ref` (personal: always; team: role manage). */

@@ -271,7 +271,7 @@ async function toggleSecret(entry, item) {
     return;
   }
   try {
-    const { secret } = await send(MSG.ENTRY_REVEAL, { id: entry.id, ...(entry.vault ? { vault: entry.vault } : {}) });
+    const { secret } = await send(MSG.ENTRY_REVEAL, { id: entry.id, vault: entry.vault });
     box.querySelector('code').textContent = secret;
     box.classList.remove('hidden');
     button.textContent = 'Hide seed';

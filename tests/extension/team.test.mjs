@@ -7,7 +7,18 @@ import { test } from 'node:test';
 
 import tessera from '../wasm/pkg.mjs';
 import { createTeam } from '../../extension/background/team.js';
+import { locateIn } from '../../extension/background/codes.js';
 import { FakeArea, FakeTeamServer } from './team-fakes.mjs';
+
+/** The open team vault holding entry `id` (background/codes.js locateIn, as the background finds it), or null. */
+async function findEntry(team, id) {
+  try {
+    return locateIn(id, await team.openVaults());
+  } catch (error) {
+    if (error.code === 'entry_not_found') return null;
+    throw error;
+  }
+}
 
 const ORIGIN = 'https://vault.example.com';
 const SEED = 'JBSWY3DPEHPK3PXP';
@@ -120,8 +131,8 @@ test('sync caches the granted vaults; they open from the cache offline and after
   assert.equal(offline.teams[0].vaults.length, 2);
   const reopened = await again.team.openVaults();
   assert.equal(reopened.length, 2);
-  assert.equal((await again.team.findEntry(dev.entries[0])).name, 'Dev AWS');
-  assert.equal(await again.team.findEntry('00'.repeat(16)), null);
+  assert.equal((await findEntry(again.team, dev.entries[0])).name, 'Dev AWS');
+  assert.equal(await findEntry(again.team, '00'.repeat(16)), null);
 
   // Locked: nothing opens; close() forgets the session tokens.
   await again.team.close();
@@ -175,8 +186,8 @@ test('use vaults never reveal; manage vaults may', async () => {
   server.putVault(use.id, use.bytes, { [d.memberId]: 'use' });
   server.putVault(manage.id, manage.bytes, { [d.memberId]: 'manage' });
   await d.team.sync();
-  assert.equal(d.team.mayReveal(await d.team.findEntry(use.entries[0])), false);
-  assert.equal(d.team.mayReveal(await d.team.findEntry(manage.entries[0])), true);
+  assert.equal(d.team.mayReveal(await findEntry(d.team, use.entries[0])), false);
+  assert.equal(d.team.mayReveal(await findEntry(d.team, manage.entries[0])), true);
   assert.equal(d.team.mayReveal(null), false);
 });
 
@@ -186,7 +197,7 @@ test('audit events: signed by the keyring, verified by the server, with action a
   const v = teamVault('Prod', ['root'], [d.keyring]);
   server.putVault(v.id, v.bytes, { [d.memberId]: 'use' });
   await d.team.sync();
-  const ref = await d.team.findEntry(v.entries[0]);
+  const ref = await findEntry(d.team, v.entries[0]);
   const { flushing } = await d.team.recordUse(ref, v.entries[0], 'fill', 'signin.aws.amazon.com');
   await flushing;
   await (await d.team.recordUse(ref, v.entries[0], 'copy', '')).flushing;
@@ -207,7 +218,7 @@ test('audit events: queued offline, sent on the next sync; a refusal is kept and
   const v = teamVault('Prod', ['root'], [d.keyring]);
   server.putVault(v.id, v.bytes, { [d.memberId]: 'use' });
   await d.team.sync();
-  const ref = await d.team.findEntry(v.entries[0]);
+  const ref = await findEntry(d.team, v.entries[0]);
 
   server.down = true;
   await (await d.team.recordUse(ref, v.entries[0], 'copy', '')).flushing;
@@ -251,7 +262,7 @@ test('uses in quick succession are each sent once', async () => {
   const v = teamVault('Prod', ['root'], [d.keyring]);
   server.putVault(v.id, v.bytes, { [d.memberId]: 'use' });
   await d.team.sync();
-  const ref = await d.team.findEntry(v.entries[0]);
+  const ref = await findEntry(d.team, v.entries[0]);
   const uses = await Promise.all(['copy', 'fill', 'reveal', 'copy'].map((a) => d.team.recordUse(ref, v.entries[0], a, '')));
   await Promise.all(uses.map((u) => u.flushing));
   const posts = server.requests.filter((r) => r.path === '/api/v1/audit/events');
@@ -286,7 +297,7 @@ test('a removed grant wipes that vault (cache, open handle, queued events) and s
   server.putVault(keep.id, keep.bytes, { [d.memberId]: 'use' });
   server.putVault(gone.id, gone.bytes, { [d.memberId]: 'use' });
   await d.team.sync();
-  const goneRef = await d.team.findEntry(gone.entries[0]);
+  const goneRef = await findEntry(d.team, gone.entries[0]);
   server.down = true;
   await (await d.team.recordUse(goneRef, gone.entries[0], 'copy', '')).flushing;
   server.down = false;
@@ -297,7 +308,7 @@ test('a removed grant wipes that vault (cache, open handle, queued events) and s
   assert.equal(status.teams[0].queued, 0);
   assert.equal(server.events.length, 0, 'the event of a vault no longer granted is dropped with it');
   assert.deepEqual(Object.keys(await d.local.get(`teamSnapshot:${ORIGIN} ${gone.id}`)), []);
-  assert.equal(await d.team.findEntry(gone.entries[0]), null);
+  assert.equal(await findEntry(d.team, gone.entries[0]), null);
   assert.match(status.notices.at(-1).text, /Gone.*was removed/);
 });
 
@@ -307,7 +318,7 @@ test('revocation: member_revoked wipes the team, keeps only the fact, and says s
   const v = teamVault('Prod', ['root'], [d.keyring]);
   server.putVault(v.id, v.bytes, { [d.memberId]: 'use' });
   await d.team.sync();
-  const ref = await d.team.findEntry(v.entries[0]);
+  const ref = await findEntry(d.team, v.entries[0]);
   server.down = true;
   await (await d.team.recordUse(ref, v.entries[0], 'copy', '')).flushing;
   server.down = false;
