@@ -205,21 +205,17 @@ export const SCHEMAS = Object.freeze({
   [MSG.POPUP_ENTRIES]: { from: [EXTENSION], payload: object({ first: integer(1, LIMITS.CODES) }, ['first']) },
   [MSG.ENTRIES_CODES]: {
     from: [EXTENSION],
-    // `groups`: the ids of each vault, by its key (one batch per vault; the popup); or `ids` alone,
-    // each id's vault found by the background. Exactly one of the two, at most CODES ids in all.
+    // `groups`: the ids of each vault, by its key (one batch per vault), at most CODES ids in all.
     // `ahead`: also the codes `ahead` seconds later (the next code near the end of a window).
     payload: where(
       object(
         {
-          ids: list(entryId(), LIMITS.CODES),
           groups: list(object({ vault: vaultKey(), ids: list(entryId(), LIMITS.CODES) }), LIMITS.CODES),
           ahead: integer(0, 60),
         },
-        ['ids', 'groups', 'ahead'],
+        ['ahead'],
       ),
-      (m) =>
-        (m.ids === undefined) !== (m.groups === undefined) &&
-        (m.ids ?? m.groups.flatMap((g) => g.ids)).length <= LIMITS.CODES,
+      (m) => m.groups.reduce((n, g) => n + g.ids.length, 0) <= LIMITS.CODES,
     ),
   },
   [MSG.ENTRIES_IMPORT]: { from: [EXTENSION], payload: object({ text: string(LIMITS.IMPORT_TEXT) }) },

@@ -43,44 +43,20 @@ export function locateIn(id, refs, key) {
 
 /**
  * Answers an ENTRIES_CODES request (messages.js) at `time` (seconds):
- *   `{groups: [{vault, ids}], ahead?}` -> `{time, codes: string[][], next: string[][] | null}`,
- *      one array per group; one `codes` call per group (two with `ahead`);
- *   `{ids, ahead?}` (no vault named) -> `{time, codes: string[], next: string[] | null}`, each id's
- *      vault found by asking the vaults in turn.
- * Throws `entry_not_found` for a vault not open (revoked, removed, locked meanwhile) or an id it
- * does not hold.
+ * `{groups: [{vault, ids}], ahead?}` -> `{time, codes: string[][], next: string[][] | null}`, one
+ * array per group; one `codes` call per group (two with `ahead`). Throws `entry_not_found` for a
+ * vault not open (revoked, removed, locked meanwhile) or an id it does not hold.
  */
 export function answerCodes(request, refs, time) {
   const ahead = request.ahead ? request.ahead : 0;
-  if (request.groups) {
-    const byKey = new Map(refs.map((ref) => [ref.key, ref]));
-    const codes = [];
-    const next = ahead ? [] : null;
-    for (const group of request.groups) {
-      const ref = byKey.get(group.vault);
-      if (!ref) throw coded('entry_not_found', 'that vault is not open');
-      codes.push(group.ids.length === 0 ? [] : ref.vault.codes(time, group.ids));
-      if (next) next.push(group.ids.length === 0 ? [] : ref.vault.codes(time + ahead, group.ids));
-    }
-    return { time, codes, next };
-  }
-  // Without vault keys: one batch call per vault for the ids found in it.
-  const groups = new Map();
-  for (const [k, id] of request.ids.entries()) {
-    const ref = refs.length === 1 ? refs[0] : locateIn(id, refs);
-    if (!groups.has(ref)) groups.set(ref, { ids: [], at: [] });
-    groups.get(ref).ids.push(id);
-    groups.get(ref).at.push(k);
-  }
-  const codes = new Array(request.ids.length);
-  const next = ahead ? new Array(request.ids.length) : null;
-  for (const [ref, group] of groups) {
-    const now = ref.vault.codes(time, group.ids);
-    const later = ahead ? ref.vault.codes(time + ahead, group.ids) : null;
-    group.at.forEach((k, j) => {
-      codes[k] = now[j];
-      if (next) next[k] = later[j];
-    });
+  const byKey = new Map(refs.map((ref) => [ref.key, ref]));
+  const codes = [];
+  const next = ahead ? [] : null;
+  for (const group of request.groups) {
+    const ref = byKey.get(group.vault);
+    if (!ref) throw coded('entry_not_found', 'that vault is not open');
+    codes.push(group.ids.length === 0 ? [] : ref.vault.codes(time, group.ids));
+    if (next) next.push(group.ids.length === 0 ? [] : ref.vault.codes(time + ahead, group.ids));
   }
   return { time, codes, next };
 }

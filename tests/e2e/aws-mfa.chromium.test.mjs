@@ -409,10 +409,10 @@ describe('Tessera in Chromium', { skip }, () => {
     await d.visible(options, `#entries .entry[data-label="${QR_ENTRY.name}"]`);
     const id = await options.getAttribute(`#entries .entry[data-label="${QR_ENTRY.name}"]`, 'data-id');
     const code = await options.evaluate(
-      (ids) => chrome.runtime.sendMessage({ type: 'tessera:entries-codes', ids }),
+      (ids) => chrome.runtime.sendMessage({ type: 'tessera:entries-codes', groups: [{ vault: 'personal', ids }] }),
       [id],
     );
-    assert.equal(code.codes[0], codeAt(QR_ENTRY, code.time), 'the entry has the seed in the QR code');
+    assert.equal(code.codes[0][0], codeAt(QR_ENTRY, code.time), 'the entry has the seed in the QR code');
     await options.close();
   });
 

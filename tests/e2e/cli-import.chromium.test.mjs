@@ -156,11 +156,11 @@ describe('Tessera in Chromium: importing the CLI vault home', { skip }, () => {
 
     // Their codes are the seeds' codes (computed by `otpauth`, not Tessera).
     const codes = await options.evaluate(
-      (ids) => chrome.runtime.sendMessage({ type: 'tessera:entries-codes', ids }),
+      (ids) => chrome.runtime.sendMessage({ type: 'tessera:entries-codes', groups: [{ vault: 'personal', ids }] }),
       [root.id, gitlab.id],
     );
-    assert.equal(codes.codes[0], codeAt(CLI_ENTRIES.root, codes.time), 'the root code');
-    assert.equal(codes.codes[1], codeAt(CLI_ENTRIES.gitlab, codes.time), 'the GitLab code');
+    assert.equal(codes.codes[0][0], codeAt(CLI_ENTRIES.root, codes.time), 'the root code');
+    assert.equal(codes.codes[0][1], codeAt(CLI_ENTRIES.gitlab, codes.time), 'the GitLab code');
     await options.close();
 
     // The popup shows the root entry's live code.

@@ -80,11 +80,14 @@ describe('Tessera in Chromium: QR code from the current tab', { skip }, () => {
     await d.waitFor(popup, () => /Added 1, failed 0/.test(document.querySelector('#import-status').textContent));
     const reply = await popup.evaluate(async () => {
       const { entries } = await chrome.runtime.sendMessage({ type: 'tessera:entries-list' });
-      const codes = await chrome.runtime.sendMessage({ type: 'tessera:entries-codes', ids: entries.map((e) => e.id) });
+      const codes = await chrome.runtime.sendMessage({
+        type: 'tessera:entries-codes',
+        groups: [{ vault: 'personal', ids: entries.map((e) => e.id) }],
+      });
       return { labels: entries.map((e) => e.label), ...codes };
     });
     assert.deepEqual(reply.labels, [QR_ENTRY.name]);
-    assert.equal(reply.codes[0], codeAt(QR_ENTRY, reply.time), 'the seed in the QR code');
+    assert.equal(reply.codes[0][0], codeAt(QR_ENTRY, reply.time), 'the seed in the QR code');
     await page.close();
   });
 });

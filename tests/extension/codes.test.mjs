@@ -90,17 +90,6 @@ test('codes by vault key: a vault not open, or an id it does not hold, is entry_
   team.vault.free();
 });
 
-test('codes without vault keys (older callers): each id found in its vault, in request order', () => {
-  const { personal, team, refs } = fixture();
-  const ids = [team.ids[1], personal.ids[0], team.ids[0]];
-  const reply = answerCodes({ ids }, refs, 59);
-  assert.deepEqual(reply.codes, [team.vault.code(ids[0], 59), personal.vault.code(ids[1], 59), team.vault.code(ids[2], 59)]);
-  assert.equal(reply.next, null);
-  assert.throws(() => answerCodes({ ids: ['00'.repeat(16)] }, refs, 59), { code: 'entry_not_found' });
-  personal.vault.free();
-  team.vault.free();
-});
-
 test('locateIn with the vault key asks that vault only', () => {
   const { personal, team, p, t, teamKey, refs } = fixture();
   assert.equal(locateIn(team.ids[0], refs, teamKey).key, teamKey);

@@ -165,8 +165,6 @@ describe('validate', () => {
   test('the popup\'s messages: codes by vault, the compact list, team notices, copy and reveal by vault', () => {
     const key = 'https://vault.example.com 0123456789abcdef0123456789abcdef';
     const ok = [
-      { type: MSG.ENTRIES_CODES, ids: ['e1', 'e2'] },
-      { type: MSG.ENTRIES_CODES, ids: ['e1'], ahead: 5 },
       { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal', ids: ['e1'] }, { vault: key, ids: ['e2', 'e3'] }] },
       { type: MSG.ENTRIES_CODES, groups: [{ vault: key, ids: Array(LIMITS.CODES).fill('e1') }], ahead: 5 },
       { type: MSG.ENTRIES_CODES, groups: [] },
@@ -181,6 +179,7 @@ describe('validate', () => {
     const bad = [
       // exactly one of `ids` and `groups`
       { type: MSG.ENTRIES_CODES },
+      { type: MSG.ENTRIES_CODES, ids: ['e1'] },
       { type: MSG.ENTRIES_CODES, ids: ['e1'], groups: [{ vault: 'personal', ids: ['e2'] }] },
       // at most LIMITS.CODES ids in all, however they are grouped
       { type: MSG.ENTRIES_CODES, groups: [{ vault: 'personal', ids: Array(LIMITS.CODES).fill('e1') }, { vault: key, ids: ['e2'] }] },

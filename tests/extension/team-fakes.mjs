@@ -227,7 +227,6 @@ export function fakeExtension(state) {
     // A code per entry and vault: a request naming a vault that does not hold the id fails, as the
     // real vault's `codes` does.
     [MSG.ENTRIES_CODES]: (m) => {
-      if (m.ids) return { time: 0, codes: m.ids.map(() => '123456'), next: null };
       const codeOf = (vault, id) => {
         const entry = state.entries.find((e) => e.id === id && e.vault === vault);
         if (!entry) throw Object.assign(new Error('entry_not_found'), { code: 'entry_not_found' });
